@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
+import { TerminusModule } from '@nestjs/terminus';
+import { AppConfig, ConfigModule, createLogger, DatabaseModule, RedisModule } from '@linli/core';
+import { CodesModule } from '@linli/codes';
+import { PlacesModule } from '@linli/places';
+import { RegistryModule } from '@linli/registry';
+import { HealthController } from './health/health.controller';
+import { graphqlOptions } from './graphql.options';
+
+/** The GraphQL API process: composes the feature modules; holds no domain logic of its own. */
+@Module({
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    RedisModule,
+    TerminusModule,
+    GraphQLModule.forRootAsync<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      imports: [ConfigModule],
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => graphqlOptions(config, createLogger(config.get('LOG_LEVEL'), 'api')),
+    }),
+    CodesModule,
+    PlacesModule,
+    RegistryModule,
+  ],
+  controllers: [HealthController],
+})
+export class AppModule {}

@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { DomainError, ErrorCode, requireUuid } from '@linli/core';
+import { ResidenceEntity, ResidentEntity } from '../entities/resident.entity';
+import { HouseholdEntity, HouseholdMemberEntity } from '../entities/household.entity';
+import { FieldChange } from '../entities/history.entity';
+import { ResidentRecord } from './resident-rules';
+
+type ResidentColumns = Partial<Omit<ResidentEntity, 'id' | 'version' | 'createdAt' | 'updatedAt'>>;
+type HouseholdColumns = Partial<Omit<HouseholdEntity, 'id' | 'version' | 'createdAt' | 'updatedAt'>>;
+
+/**
+ * Row-level operations on the register, always inside the caller's transaction. Versioned updates are
+ * optimistic locks in SQL: `UPDATE … WHERE id = $1 AND version = $2`; no row updated means someone else won.
+ */
+@Injectable()
+export class RegisterStore {
+  /** Reads a resident for writing (row lock), checking the version the client saw. Merged records are read-only. */
+  async lockResident(m: EntityManager, id: string, field: string, expectedVersion?: number | null): Promise<ResidentEntity> {
+    const residentId = requireUuid(id, field);
+    const row = await m.getRepository(ResidentEntity).createQueryBuilder('r').setLock('pessimistic_write').where('r.id = :id', { id: residentId }).getOne();
+    if (!row) throw DomainError.notFound('Resident', residentId, field);
+    if (row.status === 'MERGED') {
+      throw new DomainError(ErrorCode.INVALID_STATE, '该记录已合并，请修改合并后的记录', 'This record was merged; change the surviving record instead', {
+        field, details: { mergedIntoId: row.mergedIntoId },
+      });
+    }
+    if (expectedVersion !== null && expectedVersion !== undefined && row.version !== expectedVersion) throw versionConflict(row.version);
+    return row;
+  }
+
+  async updateResident(m: EntityManager, current: ResidentEntity, set: ResidentColumns): Promise<ResidentEntity> {
+    const result = await m.createQueryBuilder().update(ResidentEntity)
+      .set({ ...set, version: () => 'version + 1', updatedAt: () => 'now()' })
+      .where('id = :id AND version = :version', { id: current.id, version: current.version })
+      .execute();
+    const now = await m.getRepository(ResidentEntity).findOneBy({ id: current.id });
+    if (!now) throw DomainError.notFound('Resident', current.id);
+    if (!result.affected) throw versionConflict(now.version);
+    return now;
+  }
+
+  async insertResident(m: EntityManager, record: ResidentRecord, communityCode: string, source: string): Promise<ResidentEntity> {
+    const repo = m.getRepository(ResidentEntity);
+    const { identifiers } = await repo.createQueryBuilder().insert().into(ResidentEntity)
+      .values({ ...record, communityCode, source, status: 'ACTIVE' })
+      .execute();
+    return repo.findOneByOrFail({ id: identifiers[0].id });
+  }
+
+  /** A live resident already holding this ID number, if any. */
+  async residentByIdNumber(m: EntityManager, idNumber: string): Promise<ResidentEntity | null> {
+    return m.getRepository(ResidentEntity).createQueryBuilder('r').where('r.idNumber = :idNumber AND r.mergedIntoId IS NULL', { idNumber }).getOne();
+  }
+
+  async currentResidence(m: EntityManager, residentId: string): Promise<ResidenceEntity | null> {
+    return m.getRepository(ResidenceEntity).createQueryBuilder('x').where('x.residentId = :residentId AND x.movedOutOn IS NULL', { residentId }).getOne();
+  }
+
+  async openResidence(m: EntityManager, residentId: string, dwellingId: string, kind: string, movedInOn: string, source: string): Promise<ResidenceEntity> {
+    const repo = m.getRepository(ResidenceEntity);
+    return repo.save(repo.create({ residentId, dwellingId, kind, movedInOn, movedOutOn: null, source }));
+  }
+
+  /** Closes the current residence on `on`; returns the change for history, or none when there was no residence. */
+  async closeResidence(m: EntityManager, residentId: string, on: string, field: string): Promise<FieldChange[]> {
+    const current = await this.currentResidence(m, residentId);
+    if (!current) return [];
+    if (on < current.movedInOn) {
+      throw DomainError.badInput(field, `日期不能早于入住日期 ${current.movedInOn}`, `Date cannot be before the move-in date ${current.movedInOn}`);
+    }
+    await m.update(ResidenceEntity, { id: current.id }, { movedOutOn: on });
+    return [{ field: 'residence', old: { dwellingId: current.dwellingId, kind: current.kind, movedInOn: current.movedInOn }, new: null }];
+  }
+
+  async currentMembership(m: EntityManager, residentId: string): Promise<HouseholdMemberEntity | null> {
+    return m.getRepository(HouseholdMemberEntity).createQueryBuilder('hm').where('hm.residentId = :residentId AND hm.toDate IS NULL', { residentId }).getOne();
+  }
+
+  async currentMembers(m: EntityManager, householdId: string): Promise<HouseholdMemberEntity[]> {
+    return m.getRepository(HouseholdMemberEntity).createQueryBuilder('hm')
+      .where('hm.householdId = :householdId AND hm.toDate IS NULL', { householdId }).orderBy('hm.relationship').addOrderBy('hm.fromDate').getMany();
+  }
+
+  async addMember(m: EntityManager, householdId: string, residentId: string, relationship: string, fromDate: string): Promise<void> {
+    if (await this.currentMembership(m, residentId)) {
+      throw DomainError.invalidState('该居民已是另一户的成员，请先办理迁出', 'The resident is already a current member of a household');
+    }
+    await m.insert(HouseholdMemberEntity, { householdId, residentId, relationship, fromDate, toDate: null });
+  }
+
+  /**
+   * Ends a resident's membership on `on` (move-out, death, merge). When the resident heads a household that keeps
+   * other members, a new head must be named; a household left empty is dissolved.
+   */
+  async endMembership(m: EntityManager, residentId: string, on: string, newHeadId: string | null | undefined, field: string): Promise<{ householdId: string; changes: FieldChange[] } | null> {
+    const membership = await this.currentMembership(m, residentId);
+    if (!membership) return null;
+    const household = await this.lockHousehold(m, membership.householdId, field);
+    const others = (await this.currentMembers(m, household.id)).filter((x) => x.residentId !== residentId);
+    const toDate = on < membership.fromDate ? membership.fromDate : on;
+    await m.update(HouseholdMemberEntity, { id: membership.id }, { toDate });
+    const changes: FieldChange[] = [{ field: 'members', old: residentId, new: null }];
+    if (membership.isHead) {
+      if (others.length === 0) {
+        await this.updateHousehold(m, household, { status: 'DISSOLVED' });
+        changes.push({ field: 'status', old: 'ACTIVE', new: 'DISSOLVED' });
+      } else {
+        const successor = newHeadId ? others.find((o) => o.residentId === newHeadId) : undefined;
+        if (!successor) {
+          throw new DomainError(ErrorCode.HOUSEHOLD_HEAD_REQUIRED, '该居民是户主，户内尚有其他成员，请指定新户主', 'The resident heads a household with other members: name the new head', {
+            field: 'input.newHeadResidentId', details: { householdId: household.id },
+          });
+        }
+        await m.update(HouseholdMemberEntity, { id: successor.id }, { relationship: '02' });
+        changes.push({ field: 'head', old: residentId, new: successor.residentId });
+        await this.updateHousehold(m, household, {});
+      }
+    } else {
+      await this.updateHousehold(m, household, {});
+    }
+    return { householdId: household.id, changes };
+  }
+
+  async lockHousehold(m: EntityManager, id: string, field: string, expectedVersion?: number | null): Promise<HouseholdEntity> {
+    const householdId = requireUuid(id, field);
+    const row = await m.getRepository(HouseholdEntity).createQueryBuilder('h').setLock('pessimistic_write').where('h.id = :id', { id: householdId }).getOne();
+    if (!row) throw DomainError.notFound('Household', householdId, field);
+    if (expectedVersion !== null && expectedVersion !== undefined && row.version !== expectedVersion) throw versionConflict(row.version);
+    return row;
+  }
+
+  async updateHousehold(m: EntityManager, current: HouseholdEntity, set: HouseholdColumns): Promise<HouseholdEntity> {
+    const result = await m.createQueryBuilder().update(HouseholdEntity)
+      .set({ ...set, version: () => 'version + 1', updatedAt: () => 'now()' })
+      .where('id = :id AND version = :version', { id: current.id, version: current.version })
+      .execute();
+    if (!result.affected) {
+      const now = await m.getRepository(HouseholdEntity).findOneBy({ id: current.id });
+      throw versionConflict(now?.version ?? current.version);
+    }
+    Object.assign(current, set, { version: current.version + 1 });
+    return current;
+  }
+}
+
+export function versionConflict(currentVersion: number): DomainError {
+  return new DomainError(ErrorCode.VERSION_CONFLICT, '记录已被他人修改，请刷新后重试', 'The record was changed by someone else; reload and try again', {
+    field: 'expectedVersion', details: { currentVersion },
+  });
+}

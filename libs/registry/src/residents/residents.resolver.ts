@@ -1,0 +1,148 @@
+import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Ctx, RequestContext } from '@linli/core';
+import { DivisionDto, CodesService } from '@linli/codes';
+import { DwellingDto, PlacesService } from '@linli/places';
+import { ResidenceDto, ResidentConnection, ResidentDto } from '../dtos/resident.dto';
+import { HouseholdDto, HouseholdMemberDto } from '../dtos/household.dto';
+import { TagDto } from '../dtos/tag.dto';
+import { HistoryEntryDto } from '../dtos/history.dto';
+import {
+  AddResidentInput, MergeResidentsInput, MoveResidentInput, RecordDeathInput, RecordMoveOutInput, ResidentFilter, ResidentPatchInput,
+} from '../dtos/inputs';
+import { IdempotencyService } from '../idempotency/idempotency.service';
+import { HistoryService } from '../history/history.service';
+import { HouseholdsService } from '../households/households.service';
+import { ResidentEventsService } from './resident-events.service';
+import { ResidentsService, toResidentDto } from './residents.service';
+import { toHistoryDto } from '../history/history.dto-mapper';
+
+const KEY = { type: () => String, nullable: true, description: 'Same key and input return the first result; same key, other input is refused.' };
+
+@Resolver(() => ResidentDto)
+export class ResidentsResolver {
+  constructor(
+    private readonly residentsService: ResidentsService,
+    private readonly events: ResidentEventsService,
+    private readonly households: HouseholdsService,
+    private readonly idempotency: IdempotencyService,
+    private readonly history: HistoryService,
+    private readonly places: PlacesService,
+    private readonly codes: CodesService,
+  ) {}
+
+  @Query(() => ResidentDto, { nullable: true, description: 'A resident by uid; a merged uid answers with the survivor.' })
+  resident(@Ctx() ctx: RequestContext, @Args('id', { type: () => ID }) id: string) {
+    return this.residentsService.get(ctx, id);
+  }
+
+  @Query(() => ResidentDto, { nullable: true, description: 'A live resident by ID number (15 or 18 digits).' })
+  residentByIdNumber(@Ctx() ctx: RequestContext, @Args('idNumber') idNumber: string) {
+    return this.residentsService.byIdNumber(ctx, idNumber);
+  }
+
+  @Query(() => ResidentConnection)
+  residents(
+    @Ctx() ctx: RequestContext,
+    @Args('filter', { type: () => ResidentFilter, nullable: true }) filter: ResidentFilter | null,
+    @Args('first', { type: () => Int, defaultValue: 50 }) first: number,
+    @Args('after', { type: () => String, nullable: true }) after: string | null,
+  ) {
+    return this.residentsService.list(ctx, filter, first, after);
+  }
+
+  @Query(() => [HistoryEntryDto], { description: 'Every recorded change of a resident, oldest first.' })
+  async residentHistory(@Ctx() _ctx: RequestContext, @Args('residentId', { type: () => ID }) residentId: string) {
+    return (await this.history.forResident(residentId)).map(toHistoryDto);
+  }
+
+  @Mutation(() => ResidentDto, { description: 'Records a new resident (birth, move-in, first registration).' })
+  addResident(@Ctx() ctx: RequestContext, @Args('input') input: AddResidentInput, @Args('idempotencyKey', KEY) key?: string) {
+    return this.idempotency.run(ctx, key, 'addResident', input, async (m) => toResidentDto(await this.events.addResident(m, ctx, input)));
+  }
+
+  @Mutation(() => ResidentDto, { description: 'Corrects or updates personal fields; refused with VERSION_CONFLICT if the record changed since expectedVersion.' })
+  updateResident(
+    @Ctx() ctx: RequestContext,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('expectedVersion', { type: () => Int }) expectedVersion: number,
+    @Args('patch') patch: ResidentPatchInput,
+    @Args('reason', { type: () => String, nullable: true }) reason?: string,
+    @Args('idempotencyKey', KEY) key?: string,
+  ) {
+    return this.idempotency.run(ctx, key, 'updateResident', { id, expectedVersion, patch, reason }, async (m) =>
+      toResidentDto(await this.events.updateResident(m, ctx, id, expectedVersion, patch, reason)));
+  }
+
+  @Mutation(() => ResidentDto, { description: '居住地变更: change of residence.' })
+  moveResident(@Ctx() ctx: RequestContext, @Args('input') input: MoveResidentInput, @Args('idempotencyKey', KEY) key?: string) {
+    return this.idempotency.run(ctx, key, 'moveResident', input, async (m) => toResidentDto(await this.events.moveResident(m, ctx, input)));
+  }
+
+  @Mutation(() => ResidentDto, { description: '迁出: the resident leaves the community.' })
+  recordMoveOut(@Ctx() ctx: RequestContext, @Args('input') input: RecordMoveOutInput, @Args('idempotencyKey', KEY) key?: string) {
+    return this.idempotency.run(ctx, key, 'recordMoveOut', input, async (m) => toResidentDto(await this.events.recordMoveOut(m, ctx, input)));
+  }
+
+  @Mutation(() => ResidentDto, { description: '死亡登记.' })
+  recordDeath(@Ctx() ctx: RequestContext, @Args('input') input: RecordDeathInput, @Args('idempotencyKey', KEY) key?: string) {
+    return this.idempotency.run(ctx, key, 'recordDeath', input, async (m) => toResidentDto(await this.events.recordDeath(m, ctx, input)));
+  }
+
+  @Mutation(() => ResidentDto, { description: 'Merges a duplicate record into the survivor; returns the survivor.' })
+  mergeResidents(@Ctx() ctx: RequestContext, @Args('input') input: MergeResidentsInput, @Args('idempotencyKey', KEY) key?: string) {
+    return this.idempotency.run(ctx, key, 'mergeResidents', input, async (m) => toResidentDto(await this.events.mergeResidents(m, ctx, input)));
+  }
+
+  @ResolveField(() => Int, { description: 'Age in whole years today (or at death).' })
+  age(@Parent() r: ResidentDto): number {
+    const on = r.deceasedOn ?? new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const years = Number(on.slice(0, 4)) - Number(r.birthDate.slice(0, 4));
+    return on.slice(5) >= r.birthDate.slice(5) ? years : years - 1;
+  }
+
+  @ResolveField(() => HouseholdMemberDto, { nullable: true, description: 'Current household membership.' })
+  membership(@Ctx() ctx: RequestContext, @Parent() r: ResidentDto) {
+    return this.residentsService.membershipOf(ctx, r.id);
+  }
+
+  @ResolveField(() => HouseholdDto, { nullable: true, description: 'Current household.' })
+  async household(@Ctx() ctx: RequestContext, @Parent() r: ResidentDto) {
+    const membership = await this.residentsService.membershipOf(ctx, r.id);
+    return membership ? this.households.byId(ctx, membership.householdId) : null;
+  }
+
+  @ResolveField(() => ResidenceDto, { nullable: true, description: 'Current residence.' })
+  residence(@Ctx() ctx: RequestContext, @Parent() r: ResidentDto) {
+    return this.residentsService.residenceOf(ctx, r.id);
+  }
+
+  @ResolveField(() => [TagDto], { description: 'Current tags, manual and derived.' })
+  tags(@Ctx() ctx: RequestContext, @Parent() r: ResidentDto) {
+    return this.residentsService.tagsOf(ctx, r);
+  }
+
+  @ResolveField(() => DivisionDto, { nullable: true })
+  community(@Parent() r: ResidentDto) {
+    return this.codes.division(r.communityCode) ?? null;
+  }
+}
+
+@Resolver(() => HouseholdMemberDto)
+export class HouseholdMemberResolver {
+  constructor(private readonly residents: ResidentsService) {}
+
+  @ResolveField(() => ResidentDto, { nullable: true })
+  resident(@Ctx() ctx: RequestContext, @Parent() m: HouseholdMemberDto) {
+    return this.residents.byId(ctx, m.residentId);
+  }
+}
+
+@Resolver(() => ResidenceDto)
+export class ResidenceResolver {
+  constructor(private readonly places: PlacesService) {}
+
+  @ResolveField(() => DwellingDto, { nullable: true })
+  dwelling(@Ctx() ctx: RequestContext, @Parent() r: ResidenceDto) {
+    return this.places.dwellingOf(ctx, r.dwellingId);
+  }
+}

@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { CodesService, normalizeIdNumber } from '@linli/codes';
+import {
+  AppConfig, checkPageSize, decodeCursor, DomainError, RequestContext, requestLoader, requireUuid, toConnection,
+} from '@linli/core';
+import { ResidenceEntity, ResidentEntity } from '../entities/resident.entity';
+import { HouseholdMemberEntity } from '../entities/household.entity';
+import { ResidentFilter } from '../dtos/inputs';
+import { ResidentDto } from '../dtos/resident.dto';
+import { TagDto } from '../dtos/tag.dto';
+import { TagsService } from '../tags/tags.service';
+
+export function toResidentDto(r: ResidentEntity, redirectedFromId: string | null = null): ResidentDto {
+  return {
+    id: r.id, idType: r.idType, idNumber: r.idNumber, idNumberStatus: r.idNumberStatus as ResidentDto['idNumberStatus'],
+    quarantineReason: r.quarantineReason, name: r.name, formerName: r.formerName, sex: r.sex, birthDate: r.birthDate,
+    ethnicity: r.ethnicity, politicalStatus: r.politicalStatus, education: r.education, maritalStatus: r.maritalStatus,
+    employment: r.employment, phone: r.phone, populationType: r.populationType, householdRelation: r.householdRelation,
+    communityCode: r.communityCode, status: r.status as ResidentDto['status'], movedOutOn: r.movedOutOn, moveOutReason: r.moveOutReason,
+    moveOutDestination: r.moveOutDestination, deceasedOn: r.deceasedOn, mergedIntoId: r.mergedIntoId, redirectedFromId,
+    version: r.version, createdAt: r.createdAt, updatedAt: r.updatedAt,
+  };
+}
+
+const MAX_REDIRECTS = 10;
+
+/** Reading the register: lookups, filtered pages, and batched loaders for nested fields. */
+@Injectable()
+export class ResidentsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly codes: CodesService,
+    private readonly tags: TagsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** By uid; a merged record answers with its survivor and `redirectedFromId`. */
+  async get(_ctx: RequestContext, id: string, field = 'id'): Promise<ResidentDto | null> {
+    const requested = requireUuid(id, field);
+    const repo = this.dataSource.getRepository(ResidentEntity);
+    let row = await repo.findOneBy({ id: requested });
+    for (let hops = 0; row?.mergedIntoId && hops < MAX_REDIRECTS; hops++) row = await repo.findOneBy({ id: row.mergedIntoId });
+    if (!row) return null;
+    return toResidentDto(row, row.id === requested ? null : requested);
+  }
+
+  async byIdNumber(_ctx: RequestContext, idNumber: string): Promise<ResidentDto | null> {
+    const normalized = normalizeIdNumber(idNumber ?? '');
+    if (!normalized || normalized.length > 40) throw DomainError.badInput('idNumber', '证件号码不能为空', 'ID number is required');
+    const row = await this.dataSource.getRepository(ResidentEntity).createQueryBuilder('r')
+      .where('r.idNumber = :n AND r.mergedIntoId IS NULL', { n: normalized }).getOne();
+    return row ? toResidentDto(row) : null;
+  }
+
+  /** A keyset-paginated page with the total count; every filter is a SQL predicate. */
+  async list(_ctx: RequestContext, filter: ResidentFilter | null | undefined, first: number, after: string | null | undefined) {
+    checkPageSize(first, this.config.get('MAX_PAGE_SIZE'));
+    const params: unknown[] = [];
+    const where = this.filterSql(filter ?? {}, params);
+    const countSql = `SELECT count(*)::int AS n FROM resident r WHERE ${where}`;
+    const countParams = [...params];
+    if (after) {
+      params.push(requireUuid(decodeCursor(after), 'after'));
+      params.push(first + 1);
+    } else {
+      params.push(first + 1);
+    }
+    const pageSql = `SELECT r.id FROM resident r WHERE ${where}${after ? ` AND r.id > $${params.length - 1}` : ''} ORDER BY r.id LIMIT $${params.length}`;
+    const [ids, [{ n }]] = await Promise.all([
+      this.dataSource.query(pageSql, params) as Promise<{ id: string }[]>,
+      this.dataSource.query(countSql, countParams) as Promise<{ n: number }[]>,
+    ]);
+    const rows = ids.length ? await this.dataSource.getRepository(ResidentEntity).find({ where: { id: In(ids.map((x) => x.id)) }, order: { id: 'ASC' } }) : [];
+    return toConnection(rows.map((r) => toResidentDto(r)), first, (r) => r.id, n, !!after);
+  }
+
+  private filterSql(f: ResidentFilter, params: unknown[]): string {
+    const w: string[] = [];
+    const p = (v: unknown) => { params.push(v); return `$${params.length}`; };
+    const statuses = f.statuses?.length ? f.statuses : ['ACTIVE'];
+    w.push(`r.status = ANY(${p(statuses)})`);
+    if (f.divisionCode) {
+      const range = this.codes.requireSubtree(f.divisionCode, 'filter.divisionCode');
+      w.push(`r.community_code BETWEEN ${p(range.from)} AND ${p(range.to)}`);
+    }
+    const place = f.dwellingId ? ['d.id', requireUuid(f.dwellingId, 'filter.dwellingId')]
+      : f.buildingId ? ['d.building_id', requireUuid(f.buildingId, 'filter.buildingId')]
+        : f.compoundId ? ['b.compound_id', requireUuid(f.compoundId, 'filter.compoundId')] : null;
+    if (place) {
+      w.push(`EXISTS (SELECT 1 FROM residence rs JOIN dwelling d ON d.id = rs.dwelling_id JOIN building b ON b.id = d.building_id
+                      WHERE rs.resident_id = r.id AND rs.moved_out_on IS NULL AND ${place[0]} = ${p(place[1])})`);
+    }
+    (f.tags ?? []).forEach((code, i) => w.push(this.tags.residentTagSql(code, 'r', params, `filter.tags.${i}`)));
+    if (f.ageMin !== null && f.ageMin !== undefined) {
+      if (f.ageMin < 0 || f.ageMin > 150) throw DomainError.badInput('filter.ageMin', '年龄范围无效', 'Age must be between 0 and 150');
+      w.push(`r.birth_date <= (current_date - make_interval(years => ${p(f.ageMin)}::int))`);
+    }
+    if (f.ageMax !== null && f.ageMax !== undefined) {
+      if (f.ageMax < 0 || f.ageMax > 150 || (f.ageMin ?? 0) > f.ageMax) throw DomainError.badInput('filter.ageMax', '年龄范围无效', 'Age range is invalid');
+      w.push(`r.birth_date > (current_date - make_interval(years => ${p(f.ageMax + 1)}::int))`);
+    }
+    if (f.sex) { this.codes.requireCode('sex', f.sex, 'filter.sex'); w.push(`r.sex = ${p(f.sex)}`); }
+    if (f.populationType) { this.codes.requireCode('population_type', f.populationType, 'filter.populationType'); w.push(`r.population_type = ${p(f.populationType)}`); }
+    if (f.namePrefix) {
+      const prefix = f.namePrefix.trim();
+      if (!prefix) throw DomainError.badInput('filter.namePrefix', '姓名前缀不能为空', 'Name prefix cannot be blank');
+      w.push(`r.name LIKE ${p(prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%')}`);
+    }
+    if (f.idNumberStatus) w.push(`r.id_number_status = ${p(f.idNumberStatus)}`);
+    return w.join(' AND ');
+  }
+
+  /** Loader: current membership of each resident. */
+  membershipOf(ctx: RequestContext, residentId: string): Promise<HouseholdMemberEntity | null> {
+    return requestLoader<string, HouseholdMemberEntity | null>(ctx, 'resident.membership', async (ids) => {
+      const rows = await this.dataSource.getRepository(HouseholdMemberEntity).createQueryBuilder('hm')
+        .where('hm.residentId IN (:...ids) AND hm.toDate IS NULL', { ids }).getMany();
+      return new Map(rows.map((r) => [r.residentId, r]));
+    }, null).load(residentId);
+  }
+
+  /** Loader: current residence of each resident. */
+  residenceOf(ctx: RequestContext, residentId: string): Promise<ResidenceEntity | null> {
+    return requestLoader<string, ResidenceEntity | null>(ctx, 'resident.residence', async (ids) => {
+      const rows = await this.dataSource.getRepository(ResidenceEntity).createQueryBuilder('x')
+        .where('x.residentId IN (:...ids) AND x.movedOutOn IS NULL', { ids }).getMany();
+      return new Map(rows.map((r) => [r.residentId, r]));
+    }, null).load(residentId);
+  }
+
+  /** Loader: tags (manual and derived) of each resident. */
+  tagsOf(ctx: RequestContext, resident: ResidentDto): Promise<TagDto[]> {
+    return requestLoader<ResidentDto, TagDto[]>(ctx, 'resident.tags', async (residents) => {
+      const byId = await this.tags.tagsOfResidents(residents);
+      return new Map(residents.map((r) => [r, byId.get(r.id) ?? []]));
+    }, []).load(resident);
+  }
+
+  /** Loader: residents by id (household members, duplicate candidates). */
+  byId(ctx: RequestContext, id: string): Promise<ResidentDto | null> {
+    return requestLoader<string, ResidentDto | null>(ctx, 'resident.byId', async (ids) => {
+      const rows = await this.dataSource.getRepository(ResidentEntity).findBy({ id: In([...ids]) });
+      return new Map(rows.map((r) => [r.id, toResidentDto(r)]));
+    }, null).load(id);
+  }
+}

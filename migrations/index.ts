@@ -1,0 +1,4 @@
+import { InitialRegister1764400000000 } from './1764400000000-InitialRegister';
+
+/** Every migration, in order. A new migration file is added here too. */
+export const ALL_MIGRATIONS = [InitialRegister1764400000000];
