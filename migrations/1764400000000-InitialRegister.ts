@@ -94,7 +94,7 @@ export class InitialRegister1764400000000 implements MigrationInterface {
         id_type              text NOT NULL,
         id_number            text,
         id_number_status     text NOT NULL CHECK (id_number_status IN ('VALID','QUARANTINED','NONE')),
-        quarantine_reason    text,
+        quarantine_reason    text,   -- set while the record is in quarantine (ID_CHECKSUM, RETIRED_DIVISION, …)
         name                 text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
         name_pinyin          text NOT NULL,
         former_name          text,
@@ -120,7 +120,7 @@ export class InitialRegister1764400000000 implements MigrationInterface {
         created_at           timestamptz NOT NULL DEFAULT now(),
         updated_at           timestamptz NOT NULL DEFAULT now(),
         CHECK ((id_number IS NULL) = (id_number_status = 'NONE')),
-        CHECK ((id_number_status = 'QUARANTINED') = (quarantine_reason IS NOT NULL)),
+        CHECK (id_number_status <> 'QUARANTINED' OR quarantine_reason IS NOT NULL),
         CHECK ((status = 'MERGED') = (merged_into_id IS NOT NULL)),
         CHECK ((status = 'DECEASED') = (deceased_on IS NOT NULL))
       )`);
@@ -131,7 +131,7 @@ export class InitialRegister1764400000000 implements MigrationInterface {
     await q.query(`CREATE INDEX resident_birth_pinyin ON resident (birth_date, name_pinyin)`);
     await q.query(`CREATE INDEX resident_former_name ON resident (former_name) WHERE former_name IS NOT NULL`);
     await q.query(`CREATE INDEX resident_name_prefix ON resident (name text_pattern_ops)`);
-    await q.query(`CREATE INDEX resident_quarantined ON resident (community_code) WHERE id_number_status = 'QUARANTINED'`);
+    await q.query(`CREATE INDEX resident_quarantined ON resident (community_code) WHERE quarantine_reason IS NOT NULL`);
 
     // 居住 residence history: where a resident lives, from when to when
     await q.query(`

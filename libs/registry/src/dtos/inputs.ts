@@ -61,6 +61,8 @@ export class ResidentPatchInput {
   @Field(() => String, { nullable: true }) phone?: string | null;
   @Field(() => String, { nullable: true }) populationType?: string | null;
   @Field(() => String, { nullable: true }) householdRelation?: string | null;
+  @Field(() => String, { nullable: true, description: 'Correct the community keeping the record (e.g. out of a retired division).' })
+  communityCode?: string | null;
 }
 
 @InputType()
@@ -169,8 +171,9 @@ export class ResidentFilter {
   @Field(() => String, { nullable: true }) populationType?: string | null;
   @Field(() => String, { nullable: true }) namePrefix?: string | null;
   @Field(() => [ResidentStatusEnum], { nullable: true, description: 'ACTIVE when omitted.' }) statuses?: ResidentStatusEnum[] | null;
-  @Field(() => IdNumberStatusEnum, { nullable: true, description: 'QUARANTINED lists the records waiting to be fixed.' })
-  idNumberStatus?: IdNumberStatusEnum | null;
+  @Field(() => IdNumberStatusEnum, { nullable: true }) idNumberStatus?: IdNumberStatusEnum | null;
+  @Field(() => Boolean, { nullable: true, description: 'true: only records in quarantine (waiting to be fixed); false: only clean ones.' })
+  quarantined?: boolean | null;
 }
 
 @InputType()

@@ -11,7 +11,7 @@ import {
 import { HistoryService, diff } from '../history/history.service';
 import { TagsService } from '../tags/tags.service';
 import { RegisterStore } from './register.store';
-import { checkResidentFields, ResidentFieldsRaw, ResidentRecord, RESIDENT_RECORD_FIELDS } from './resident-rules';
+import { checkResidentFields, quarantineReasonOf, ResidentFieldsRaw, ResidentRecord, RESIDENT_RECORD_FIELDS } from './resident-rules';
 import { ResidentTagEntity } from '../entities/tag.entities';
 import { IsNull } from 'typeorm';
 
@@ -97,8 +97,9 @@ export class ResidentEventsService {
   async updateResident(m: EntityManager, ctx: RequestContext, id: string, expectedVersion: number, patch: ResidentPatchInput, reason?: string | null): Promise<ResidentEntity> {
     if (!Number.isInteger(expectedVersion) || expectedVersion < 1) throw DomainError.badInput('expectedVersion', '版本号无效', 'expectedVersion must be a positive integer');
     const current = await this.store.lockResident(m, id, 'id', expectedVersion);
-    const given = Object.fromEntries(Object.entries(patch ?? {}).filter(([, v]) => v !== undefined)) as ResidentFieldsRaw;
-    if (Object.keys(given).length === 0) throw DomainError.badInput('patch', '没有需要修改的字段', 'The patch changes nothing');
+    const { communityCode: newCommunity, ...fields } = patch ?? {};
+    const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as ResidentFieldsRaw;
+    if (Object.keys(given).length === 0 && !newCommunity) throw DomainError.badInput('patch', '没有需要修改的字段', 'The patch changes nothing');
     for (const required of ['name', 'idType', 'sex', 'birthDate', 'populationType'] as const) {
       if (required in given && (given[required] === null || given[required] === '')) {
         throw DomainError.badInput(`patch.${required}`, '此项不能清空', 'This field cannot be cleared');
@@ -110,11 +111,23 @@ export class ResidentEventsService {
       maritalStatus: current.maritalStatus, employment: current.employment, phone: current.phone, populationType: current.populationType,
       householdRelation: current.householdRelation, ...given,
     };
-    const record = this.checkWorkerInput(merged, 'patch');
+    // A quarantined ID the worker did not touch may stay quarantined while other fields are corrected.
+    const { record, problems } = checkResidentFields(merged, this.codes, 'patch');
+    const keepsQuarantinedId = current.idNumberStatus === 'QUARANTINED' && !('idNumber' in given) && !('idType' in given);
+    const blocking = problems.filter((p) => !(keepsQuarantinedId && p.severity === 'QUARANTINE' && p.field === 'patch.idNumber'));
+    if (blocking.length || !record) {
+      const first = blocking[0];
+      throw new DomainError(first.code, first.messageZh, first.messageEn, { field: first.field });
+    }
     await this.requireFreeIdNumber(m, record, 'patch.idNumber', current.id);
-    const changes = diff<ResidentRecord>(current as unknown as ResidentRecord, record, RESIDENT_RECORD_FIELDS);
+    let communityCode = current.communityCode;
+    if (newCommunity) communityCode = this.codes.requireCommunity(newCommunity, 'patch.communityCode').code;
+    const division = this.codes.division(communityCode);
+    const retired = !!division?.validTo && division.validTo < today();
+    const next = { ...record, communityCode, quarantineReason: quarantineReasonOf(record.idNumberStatus, retired) };
+    const changes = diff<ResidentRecord & { communityCode: string }>(current as unknown as ResidentRecord & { communityCode: string }, next, [...RESIDENT_RECORD_FIELDS, 'communityCode']);
     if (changes.length === 0) return current;
-    const updated = await this.store.updateResident(m, current, record);
+    const updated = await this.store.updateResident(m, current, next);
     await this.history.record(m, ctx, [{ residentId: current.id, operation: 'updateResident', reason: optionalText(reason, 'reason', 500), changes }]);
     return updated;
   }

@@ -46,6 +46,21 @@ export interface ResidentRecord {
   householdRelation: string | null;
 }
 
+/** Why a record from a legacy source is kept in quarantine. */
+export enum QuarantineReason {
+  ID_CHECKSUM = 'ID_CHECKSUM',
+  RETIRED_DIVISION = 'RETIRED_DIVISION',
+}
+
+/** The stored quarantine reason: every reason that applies, comma-separated, or null when the record is clean. */
+export function quarantineReasonOf(idNumberStatus: string, communityRetired: boolean): string | null {
+  const reasons = [
+    ...(idNumberStatus === 'QUARANTINED' ? [QuarantineReason.ID_CHECKSUM] : []),
+    ...(communityRetired ? [QuarantineReason.RETIRED_DIVISION] : []),
+  ];
+  return reasons.length ? reasons.join(',') : null;
+}
+
 export type ProblemSeverity = 'REJECT' | 'QUARANTINE';
 
 export interface ResidentProblem {
@@ -122,7 +137,7 @@ export function checkResidentFields(raw: ResidentFieldsRaw, codes: CodeLookup, p
       // Kept, flagged and fixable: some departmental systems never validated check characters.
       idNumber = result.normalized;
       idNumberStatus = 'QUARANTINED';
-      quarantineReason = `CHECKSUM: ${result.messageEn}`;
+      quarantineReason = QuarantineReason.ID_CHECKSUM;
       problems.push({ field: f('idNumber'), code: ErrorCode.INVALID_ID_NUMBER, messageZh: result.messageZh, messageEn: result.messageEn, severity: 'QUARANTINE' });
       const n = result.normalized;
       const embedded = `${n.slice(6, 10)}-${n.slice(10, 12)}-${n.slice(12, 14)}`;

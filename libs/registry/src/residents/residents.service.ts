@@ -109,6 +109,8 @@ export class ResidentsService {
       w.push(`r.name LIKE ${p(prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%')}`);
     }
     if (f.idNumberStatus) w.push(`r.id_number_status = ${p(f.idNumberStatus)}`);
+    if (f.quarantined === true) w.push('r.quarantine_reason IS NOT NULL');
+    if (f.quarantined === false) w.push('r.quarantine_reason IS NULL');
     return w.join(' AND ');
   }
 
