@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { AppConfig, postgresOptions } from '@linli/core';
-import { syncCodeLists, syncOfficialDivisions } from '@linli/codes';
-import { syncTagDefinitions } from '@linli/registry';
+// Deep imports on purpose: the migration runner must not load the GraphQL types (it also runs in jest's
+// globalSetup, where decorators registered in the parent process would poison the test processes' schema).
+import { AppConfig } from '../../../libs/core/src/config/app-config';
+import { postgresOptions } from '../../../libs/core/src/database/postgres-options';
+import { syncCodeLists, syncOfficialDivisions } from '../../../libs/codes/src/reference-data';
+import { syncTagDefinitions } from '../../../libs/registry/src/tags/tag-definitions.data';
 import { ALL_MIGRATIONS } from '../../../migrations';
 
 /** Creates the database named in the URL when it does not exist yet (local development and CI). */

@@ -1,0 +1,216 @@
+import 'reflect-metadata';
+import { DynamicModule, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { once } from 'events';
+import { createReadStream, createWriteStream } from 'fs';
+import { rm, stat } from 'fs/promises';
+import { cpus, tmpdir } from 'os';
+import { join } from 'path';
+import { Client } from 'pg';
+import { parseArgs } from 'util';
+import { DataSource } from 'typeorm';
+import { communitySeeds, generateIdNumber, upsertDivisions } from '@linli/codes';
+import { AppConfig, postgresOptions, systemContext } from '@linli/core';
+import { copyFromStdin, ImporterModule, ImportService, parseMapping } from '@linli/importer';
+import { migrate } from '../apps/cli/src/migrate';
+
+/**
+ * Import benchmark: `npm run bench:import [-- --rows N] [-- --batch N] [-- --writers N] [-- --keep]`.
+ * 1. Generates N valid-looking resident rows (about 1% with a bad ID check character) as a hub CSV in the temp dir.
+ * 2. Imports the file through ImportService into a fresh database `linli_bench_import` (indexes, history, report).
+ * 3. COPYs the same file into `resident_copy`, a bare copy of the resident table (same columns and defaults, no
+ *    indexes, no constraints besides NOT NULL), with PostgreSQL's own CSV parser.
+ * 4. For reference, COPYs it again into `resident_indexed_copy` (LIKE resident INCLUDING ALL: the same 8 indexes and
+ *    CHECK constraints, no foreign keys): the ceiling for any path that writes into the real, indexed table.
+ * Prints rows/s for each, the ratios and the peak RSS sampled during the import. Figures only; nothing is asserted.
+ */
+
+const BENCH_DB = 'linli_bench_import';
+const ADMIN_URL = 'postgres://postgres@localhost:5432/postgres';
+const BENCH_URL = `postgres://postgres@localhost:5432/${BENCH_DB}`;
+
+const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢';
+const GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力志国春晓波宁海燕云飞鹏浩宇欣怡佳琪子涵';
+const ADDRESS_CODES = ['330203', '330204', '330205', '330206', '330212', '330281', '330282', '330226'];
+const ETHNICITIES = ['01', '01', '01', '01', '01', '01', '01', '01', '03', '22'];
+const DAYS = 20000; // distinct birth dates per address code, from 1940-01-01
+
+function args() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      rows: { type: 'string', default: '1000000' }, batch: { type: 'string', default: '2000' }, writers: { type: 'string', default: '2' },
+      keep: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const rows = Number(values.rows);
+  const batch = Number(values.batch);
+  if (!Number.isInteger(rows) || rows < 1 || rows > 100_000_000) throw new Error('--rows must be a positive integer');
+  const writers = Number(values.writers);
+  if (!Number.isInteger(batch) || batch < 1) throw new Error('--batch must be a positive integer');
+  if (!Number.isInteger(writers) || writers < 1) throw new Error('--writers must be a positive integer');
+  return { rows, batch, writers, keep: values.keep ?? false };
+}
+
+/** Deterministic small PRNG so every run generates the same file. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Row i: a unique (address code, birth date, sequence) triple, so every ID number of the file is distinct. */
+function row(i: number, communities: string[], random: () => number): string {
+  const address = ADDRESS_CODES[i % ADDRESS_CODES.length]!;
+  const k = Math.floor(i / ADDRESS_CODES.length);
+  const birth = new Date(Date.UTC(1940, 0, 1) + (k % DAYS) * 86_400_000).toISOString().slice(0, 10);
+  const sequence = Math.floor(k / DAYS) % 1000;
+  let id = generateIdNumber(address, birth, sequence);
+  if (i % 100 === 37) id = id.slice(0, 17) + (id[17] === '0' ? '1' : '0'); // ~1% bad check characters
+  const pick = (s: string) => s[Math.floor(random() * s.length)]!;
+  const name = pick(SURNAMES) + pick(GIVEN) + (random() < 0.6 ? pick(GIVEN) : '');
+  const sex = sequence % 2 === 1 ? '1' : '2';
+  const phone = `13${String(Math.floor(random() * 1e9)).padStart(9, '0')}`;
+  const ethnicity = ETHNICITIES[Math.floor(random() * ETHNICITIES.length)]!;
+  return `${id},${name},${sex},${birth},${ethnicity},${phone},${communities[i % communities.length]}\n`;
+}
+
+/** Writes the CSV with backpressure: the file is never held in memory. */
+async function generate(path: string, rows: number, communities: string[]): Promise<void> {
+  const out = createWriteStream(path);
+  const random = prng(20_240_601);
+  out.write('idNumber,name,sex,birthDate,ethnicity,phone,communityCode\n');
+  let chunk = '';
+  for (let i = 0; i < rows; i++) {
+    chunk += row(i, communities, random);
+    if (chunk.length > 256 * 1024 || i === rows - 1) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+@Module({})
+class BenchModule {
+  static with(config: AppConfig): DynamicModule {
+    return {
+      module: BenchModule,
+      imports: [
+        { module: BenchConfigModule, global: true, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] },
+        TypeOrmModule.forRoot({ ...postgresOptions(config), autoLoadEntities: true }),
+        ImporterModule,
+      ],
+    };
+  }
+}
+
+@Module({})
+class BenchConfigModule {}
+
+async function admin(sql: string): Promise<void> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+async function main(): Promise<void> {
+  const { rows, batch, writers, keep } = args();
+  const config = AppConfig.of({ DATABASE_URL: BENCH_URL, LOG_LEVEL: 'silent', IMPORT_REPORT_DIR: tmpdir() });
+  const csvPath = join(tmpdir(), `linli-bench-import-${process.pid}.csv`);
+  const reportPath = join(tmpdir(), `linli-bench-import-${process.pid}-report.csv`);
+
+  console.log(`Linli import benchmark: ${fmt(rows)} rows, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}`);
+  await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await migrate(config);
+  const seeds = communitySeeds(3);
+  const ds = new DataSource(postgresOptions(config));
+  await ds.initialize();
+  await upsertDivisions(ds.manager, seeds);
+  const [{ version }] = (await ds.query(`SELECT split_part(version(), ' ', 2) AS version`)) as [{ version: string }];
+  await ds.destroy();
+  const communities = seeds.map((s) => s.code);
+
+  let t = Date.now();
+  await generate(csvPath, rows, communities);
+  const size = (await stat(csvPath)).size;
+  console.log(`PostgreSQL ${version}; generated ${csvPath} (${mb(size)}) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  // (a) through the import path (after a checkpoint, as before each COPY below)
+  const checkpoint = new Client({ connectionString: BENCH_URL });
+  await checkpoint.connect();
+  await checkpoint.query('CHECKPOINT');
+  await checkpoint.end();
+  const app = await NestFactory.createApplicationContext(BenchModule.with(config), { logger: false, abortOnError: false });
+  const mapping = parseMapping({
+    format: 'csv', encoding: 'utf-8',
+    fields: { idNumber: 'idNumber', name: 'name', sex: 'sex', birthDate: { column: 'birthDate', dateFormat: 'YYYY-MM-DD' }, ethnicity: 'ethnicity', phone: 'phone' },
+    community: { column: 'communityCode', by: 'code' },
+  }, 'bench-hub-csv');
+  const baselineRss = process.memoryUsage.rss();
+  let peakRss = baselineRss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 50);
+  t = Date.now();
+  const summary = await app.get(ImportService).importFile(systemContext('bench'), {
+    filePath: csvPath, mapping: { label: 'bench-hub-csv', mapping }, reportPath, batchSize: batch, writers,
+  });
+  const importSeconds = (Date.now() - t) / 1000;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  await app.close();
+  const importRate = summary.rows / importSeconds;
+  console.log(`import (ImportService, batches of ${fmt(batch)}, ${writers} writer connection(s)): ${importSeconds.toFixed(1)} s → ${fmt(importRate)} rows/s`);
+  console.log(`  accepted ${fmt(summary.accepted)}, quarantined ${fmt(summary.quarantined)}, matched ${fmt(summary.matched)}, rejected ${fmt(summary.rejected)}`);
+  console.log(`  peak RSS during import: ${mb(peakRss)} (at start ${mb(baselineRss)})`);
+
+  // (b) raw COPY of the same file into a bare copy of the table; (c) for reference, into a copy with all its indexes
+  const client = new Client({ connectionString: BENCH_URL });
+  await client.connect();
+  const copyInto = async (table: string, like: string): Promise<number> => {
+    await client.query(`CREATE TABLE ${table} (LIKE resident ${like})`);
+    // LIKE keeps NOT NULL; columns the file does not carry get the values the import would store.
+    await client.query(`ALTER TABLE ${table} ALTER COLUMN id_type SET DEFAULT 'RESIDENT_ID', ALTER COLUMN id_number_status SET DEFAULT 'VALID',
+                        ALTER COLUMN name_pinyin SET DEFAULT '', ALTER COLUMN population_type SET DEFAULT 'REGISTERED'`);
+    await client.query('CHECKPOINT');
+    const started = Date.now();
+    const copied = await copyFromStdin(
+      client,
+      `COPY ${table} (id_number, name, sex, birth_date, ethnicity, phone, community_code) FROM STDIN WITH (FORMAT csv, HEADER true)`,
+      createReadStream(csvPath, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>,
+    );
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`COPY into ${table} (${like}): ${seconds.toFixed(1)} s → ${fmt(copied / seconds)} rows/s (${fmt(copied)} rows)`);
+    return copied / seconds;
+  };
+  const copyRate = await copyInto('resident_copy', 'INCLUDING DEFAULTS');
+  const indexedRate = await copyInto('resident_indexed_copy', 'INCLUDING ALL');
+  await client.end();
+  console.log(`ratio import / raw COPY: ${(importRate / copyRate).toFixed(2)} (target ≥ 0.5)`);
+  console.log(`for reference: import / COPY into the indexed copy: ${(importRate / indexedRate).toFixed(2)}; indexed COPY / raw COPY: ${(indexedRate / copyRate).toFixed(2)}`);
+
+  await rm(csvPath, { force: true });
+  await rm(reportPath, { force: true });
+  if (!keep) await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});
