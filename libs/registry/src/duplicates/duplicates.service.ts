@@ -30,6 +30,7 @@ interface CandidateRow {
   former_name: string | null;
   birth_date: string;
   sex: string;
+  id_type: string;
   id_number: string | null;
   id_number_status: string;
   household_id: string | null;
@@ -50,7 +51,7 @@ export class DuplicatesService {
     if (!subject) throw DomainError.notFound('Resident', id, 'residentId');
     const [subjectHousehold] = await this.dataSource.query(`SELECT household_id FROM household_member WHERE resident_id = $1 AND to_date IS NULL`, [id]);
     const rows: CandidateRow[] = await this.dataSource.query(
-      `SELECT r.id, r.name, r.name_pinyin, r.former_name, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date, r.sex, r.id_number, r.id_number_status,
+      `SELECT r.id, r.name, r.name_pinyin, r.former_name, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date, r.sex, r.id_type, r.id_number, r.id_number_status,
               hm.household_id
          FROM resident r
          LEFT JOIN household_member hm ON hm.resident_id = r.id AND hm.to_date IS NULL
@@ -83,8 +84,8 @@ export class DuplicatesService {
       }
       if (reasons.length === 0) continue;
       if (sameHousehold) { reasons.push('SAME_HOUSEHOLD'); score += 0.05; }
-      if (c.id_number_status === 'VALID' && subject.idNumberStatus === 'VALID' && c.id_number !== subject.idNumber && !reasons.includes('ID_NUMBER_ONE_CHAR_APART')) {
-        // Two valid, different ID numbers: more likely two people who share a name and birthday.
+      if (c.id_type === subject.idType && c.id_number_status === 'VALID' && subject.idNumberStatus === 'VALID' && c.id_number !== subject.idNumber && !reasons.includes('ID_NUMBER_ONE_CHAR_APART')) {
+        // Two valid, different numbers of the same ID type: more likely two people who share a name and birthday.
         reasons.push('DIFFERENT_VALID_ID_NUMBERS');
         score *= 0.5;
       }
