@@ -1,16 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'crypto';
 import { basename, join } from 'path';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { CodesService, DivisionEntity, subtreeRange } from '@linli/codes';
-import { AppConfig, RequestContext, today } from '@linli/core';
+import { CodesService, DivisionEntity } from '@linli/codes';
+import { AppConfig, RequestContext } from '@linli/core';
 import { checkResidentFields, quarantineReasonOf, ResidentRecord } from '@linli/registry';
+import { BatchPipeline } from './batch-pipeline';
+import { CommunityResolver, RowProblem } from './community-resolver';
 import { ImportErrorCode, ImportException } from './import-error';
-import { CommunityRef, compileRowMapper, LoadedMapping, MappableField, RowMapper } from './mapping';
+import { compileRowMapper, LoadedMapping, MappableField, RowMapper } from './mapping';
 import { copyFromStdin, copyText } from './pg-copy';
-import { ImportOutcome, ImportReportWriter, maskReportIdNumber, ReportLine } from './report';
+import { ImportOutcome, ImportReportWriter, maskQuoted, maskReportIdNumber, ReportLine } from './report';
 import { detectFormat, openSource, requireReadableFile, SourceRow } from './sources';
 
 /**
@@ -59,12 +60,6 @@ export interface ImportSummary extends ImportProgress {
   fileSha256: string;
   reportPath: string;
   durationMs: number;
-}
-
-interface RowProblem {
-  field: string;
-  messageZh: string;
-  messageEn: string;
 }
 
 interface RejectedRow {
@@ -119,78 +114,6 @@ interface BatchResult {
   refused: Map<string, RowProblem>;
 }
 
-interface Slot {
-  done: Promise<void>;
-  client: PoolClient;
-  ids: Set<string>;
-}
-
-/**
- * Writes batches on several connections at once while rows keep being read, and reports them strictly in file
- * order. A batch sharing an ID number with an earlier batch still being written waits for it, so the first row of
- * the file always wins. At most one batch per connection is held in memory, plus the one being filled.
- */
-class BatchPipeline {
-  private readonly idle: PoolClient[];
-  private slots: Slot[] = [];
-  private reported: Promise<void> = Promise.resolve();
-  private failure: { error: unknown } | null = null;
-
-  constructor(
-    clients: PoolClient[],
-    private readonly write: (client: PoolClient, batch: PreparedRow[]) => Promise<BatchResult>,
-    private readonly report: (batch: PreparedRow[], result: BatchResult) => Promise<void>,
-  ) {
-    this.idle = [...clients];
-  }
-
-  async submit(batch: PreparedRow[]): Promise<void> {
-    this.throwIfFailed();
-    const ids = new Set<string>();
-    for (const r of batch) if (r.kind === 'candidate') ids.add(r.record.idNumber);
-    for (const slot of [...this.slots]) {
-      if ([...ids].some((id) => slot.ids.has(id))) await this.retire(slot);
-    }
-    while (this.idle.length === 0) await this.retire(this.slots[0]!);
-    this.throwIfFailed();
-    const client = this.idle.pop()!;
-    const previous = this.reported;
-    const reportedHere = this.write(client, batch).then(async (result) => {
-      await previous;
-      await this.report(batch, result);
-    });
-    this.reported = reportedHere.catch(() => undefined);
-    const done = reportedHere.catch((error: unknown) => {
-      this.failure ??= { error };
-    });
-    this.slots.push({ done, client, ids });
-  }
-
-  /** Waits for every batch; throws the first failure. */
-  async finish(): Promise<void> {
-    await this.settle();
-    this.throwIfFailed();
-  }
-
-  /** Waits for every batch without throwing (used when the run is already failing). */
-  async settle(): Promise<void> {
-    while (this.slots.length) await this.retire(this.slots[0]!);
-  }
-
-  private async retire(slot: Slot): Promise<void> {
-    await slot.done;
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) {
-      this.slots.splice(i, 1);
-      this.idle.push(slot.client);
-    }
-  }
-
-  private throwIfFailed(): void {
-    if (this.failure) throw this.failure.error;
-  }
-}
-
 interface RunState {
   runId: string;
   fileName: string;
@@ -226,18 +149,14 @@ const STAGE_COLUMNS = [
 const STAGE_TABLE = `CREATE TEMP TABLE IF NOT EXISTS import_stage (
   row_no integer NOT NULL, id_type text, id_number text, id_number_status text, quarantine_reason text, name text,
   name_pinyin text, former_name text, sex text, birth_date date, ethnicity text, political_status text, education text,
-  marital_status text, employment text, phone text, population_type text, household_relation text, community_code text,
-  source text
+  marital_status text, employment text, phone text, population_type text, household_relation text, community_code text
 ) ON COMMIT DELETE ROWS`;
 
-const COPY_STAGE = `COPY import_stage (row_no, ${STAGE_COLUMNS.join(', ')}, source) FROM STDIN`;
-const COPY_RESIDENT = `COPY resident (id, ${STAGE_COLUMNS.join(', ')}, source) FROM STDIN`;
-const COPY_HISTORY = `COPY change_history (resident_id, operation, actor, request_id, reason, changes) FROM STDIN`;
-const UNIQUE_VIOLATION = '23505';
+const COPY_STAGE = `COPY import_stage (row_no, ${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
 
 const INSERT_FROM_STAGE = `
   INSERT INTO resident (${STAGE_COLUMNS.join(', ')}, source)
-  SELECT ${STAGE_COLUMNS.join(', ')}, source FROM import_stage ORDER BY id_number
+  SELECT ${STAGE_COLUMNS.join(', ')}, 'IMPORT' FROM import_stage ORDER BY id_number
   ON CONFLICT (id_number) WHERE merged_into_id IS NULL AND id_number IS NOT NULL DO NOTHING
   RETURNING id, id_number`;
 
@@ -271,72 +190,6 @@ function snapshotOfRow(r: RegisterRow): Snapshot {
 function isRowDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}
-
-/**
- * The communities rows may name: by code (checked against the cached division list) or by name (looked up once per
- * run among communities, optionally within one division). A community that exists but was retired stores the row in
- * quarantine; an unknown, non-community or ambiguous one rejects the row.
- */
-class CommunityResolver {
-  private byName: Map<string, DivisionEntity[]> | null = null;
-  private readonly today = today();
-
-  constructor(private readonly codes: CodesService) {}
-
-  async loadNames(dataSource: DataSource, within: string | undefined): Promise<void> {
-    const range = within ? subtreeRange(within) : { from: '000000000000', to: '999999999999' };
-    const rows: { code: string }[] = await dataSource.query(
-      `SELECT code FROM division WHERE level = 'COMMUNITY' AND code BETWEEN $1 AND $2`, [range.from, range.to],
-    );
-    this.byName = new Map();
-    for (const { code } of rows) {
-      const d = this.codes.division(code);
-      if (!d) continue;
-      const list = this.byName.get(d.name) ?? [];
-      list.push(d);
-      this.byName.set(d.name, list);
-    }
-  }
-
-  isRetired(d: DivisionEntity): boolean {
-    return d.validTo !== null && d.validTo < this.today;
-  }
-
-  resolve(ref: CommunityRef | null): { division: DivisionEntity } | { problem: RowProblem } {
-    if (!ref) {
-      return { problem: { field: 'communityCode', messageZh: '缺少所属社区', messageEn: 'The community is missing' } };
-    }
-    if (ref.by === 'code') {
-      const d = this.codes.division(ref.value);
-      if (!d || d.level !== 'COMMUNITY') {
-        return { problem: { field: 'communityCode', messageZh: maskQuoted(`社区代码“${ref.value}”不存在`), messageEn: maskQuoted(`Community code "${ref.value}" does not exist`) } };
-      }
-      return { division: d };
-    }
-    const name = ref.value;
-    const index = this.byName ?? new Map<string, DivisionEntity[]>();
-    let found = index.get(name) ?? [];
-    // Legacy sheets often drop the 社区 / 村 suffix.
-    if (found.length === 0 && !/(社区|村)$/.test(name)) found = [...(index.get(`${name}社区`) ?? []), ...(index.get(`${name}村`) ?? [])];
-    if (found.length > 1) {
-      const current = found.filter((d) => !this.isRetired(d));
-      if (current.length === 1) found = current;
-    }
-    if (found.length === 0) {
-      return { problem: { field: 'communityCode', messageZh: `找不到名为“${name}”的社区`, messageEn: `No community is named "${name}"` } };
-    }
-    if (found.length > 1) {
-      return {
-        problem: {
-          field: 'communityCode',
-          messageZh: `社区名称“${name}”对应多个社区（${found.map((d) => d.code).join('、')}），请改用社区代码`,
-          messageEn: `Community name "${name}" matches several communities (${found.map((d) => d.code).join(', ')}); use the code instead`,
-        },
-      };
-    }
-    return { division: found[0]! };
-  }
 }
 
 @Injectable()
@@ -389,7 +242,7 @@ export class ImportService {
     const clients: PoolClient[] = [];
     const source = openSource(options.filePath, { format, encoding: mapping.encoding, delimiter: mapping.delimiter, sheet: mapping.sheet });
     let run: RunState | null = null;
-    let pipeline: BatchPipeline | null = null;
+    let pipeline: BatchPipeline<PoolClient, PreparedRow[], BatchResult> | null = null;
     try {
       for (const runner of runners) clients.push(await runner.connect());
       const client = clients[0]!;
@@ -405,7 +258,7 @@ export class ImportService {
       };
       for (const c of clients) await c.query(STAGE_TABLE);
       const state = run;
-      pipeline = new BatchPipeline(clients, (c, batch) => this.writeRows(c, state, batch), (batch, result) => this.reportBatch(state, batch, result));
+      pipeline = new BatchPipeline(clients, idNumbersOf, (c, batch: PreparedRow[]) => this.writeRows(c, state, batch), (batch, result) => this.reportBatch(state, batch, result));
 
       let batch: PreparedRow[] = [];
       for await (const src of source) {
@@ -555,33 +408,27 @@ export class ImportService {
 
   /**
    * Writes the batch's new residents and their history in one transaction and finds the residents already present.
-   * Fast path: look the ID numbers up, then COPY the new rows straight into resident and change_history (ids made
-   * here). Should another writer store one of those ID numbers in between, the unique index refuses the COPY and the
-   * batch is written again through the staging table with `INSERT … ON CONFLICT DO NOTHING`, which cannot conflict.
    * If PostgreSQL refuses a value, the batch is retried row by row so that only the offending row is rejected.
    */
   private async writeCandidates(
-    client: PoolClient, run: RunState, rows: CandidateRow[], written: Map<string, Written>, refused: Map<string, RowProblem>,
-    mode: 'copy' | 'upsert' = 'copy', attempt = 1,
+    client: PoolClient, run: RunState, rows: CandidateRow[], written: Map<string, Written>, refused: Map<string, RowProblem>, attempt = 1,
   ): Promise<void> {
     if (rows.length === 0) return;
     const outcome = new Map<string, Written>();
     try {
       await client.query('BEGIN');
-      if (mode === 'copy') await this.copyNew(client, run, rows, outcome);
-      else await this.upsert(client, run, rows, outcome);
+      await this.upsert(client, run, rows, outcome);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       const code = String((err as { code?: unknown } | null)?.code ?? '');
-      if (RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) return this.writeCandidates(client, run, rows, written, refused, mode, attempt + 1);
-      if (mode === 'copy' && code === UNIQUE_VIOLATION) return this.writeCandidates(client, run, rows, written, refused, 'upsert');
+      if (RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) return this.writeCandidates(client, run, rows, written, refused, attempt + 1);
       if (!isRowDataError(err)) throw err;
       if (rows.length === 1) {
         refused.set(rows[0]!.record.idNumber, { field: '', messageZh: `数据库拒绝了此行（${code}）`, messageEn: `The database refused this row (SQLSTATE ${code})` });
         return;
       }
-      for (const row of rows) await this.writeCandidates(client, run, [row], written, refused, 'upsert');
+      for (const row of rows) await this.writeCandidates(client, run, [row], written, refused);
       return;
     }
     for (const [idNumber, w] of outcome) written.set(idNumber, w);
@@ -593,29 +440,11 @@ export class ImportService {
     }
   }
 
-  /** Fast path (inside the caller's transaction): existing residents are looked up, new ones COPYed in. */
-  private async copyNew(client: PoolClient, run: RunState, rows: CandidateRow[], outcome: Map<string, Written>): Promise<void> {
-    const found = (await client.query<RegisterRow>(SELECT_LIVE, [rows.map((r) => r.record.idNumber)])).rows;
-    for (const f of found) outcome.set(f.id_number, { residentId: f.id, created: false, register: snapshotOfRow(f) });
-    const fresh = rows.filter((r) => !outcome.has(r.record.idNumber));
-    if (fresh.length === 0) return;
-    const ids = fresh.map(() => randomUUID());
-    let residents = '';
-    fresh.forEach((r, i) => {
-      residents += `${ids[i]}\t${stageLine(r)}`;
-    });
-    await copyFromStdin(client, COPY_RESIDENT, [Buffer.from(residents, 'utf8')]);
-    const fixed = `\timport\t${copyText(run.actor)}\t${copyText(run.requestId)}\t${copyText(historyReason(run.fileName))}\t`;
-    const file = JSON.stringify(run.fileName);
-    let history = '';
-    fresh.forEach((r, i) => {
-      history += `${ids[i]}${fixed}${copyText(`[{"field":"created","old":null,"new":{"source":"IMPORT","file":${file},"row":${r.row}}}]`)}\n`;
-    });
-    await copyFromStdin(client, COPY_HISTORY, [Buffer.from(history, 'utf8')]);
-    fresh.forEach((r, i) => outcome.set(r.record.idNumber, { residentId: ids[i]!, created: true }));
-  }
-
-  /** Safe path (inside the caller's transaction): staged rows inserted with ON CONFLICT DO NOTHING, then the rest looked up. */
+  /**
+   * Inside the caller's transaction: the batch is COPYed into the session's staging table, inserted with
+   * `ON CONFLICT DO NOTHING` (in ID-number order, so concurrent writers take index locks in the same order), history
+   * rows are added for what was inserted, and the rest is looked up.
+   */
   private async upsert(client: PoolClient, run: RunState, rows: CandidateRow[], outcome: Map<string, Written>): Promise<void> {
     await this.stage(client, rows);
     const inserted = (await client.query<{ id: string; id_number: string }>(INSERT_FROM_STAGE)).rows;
@@ -639,27 +468,24 @@ export class ImportService {
   }
 }
 
-/** A row's stored columns in COPY text format, in STAGE_COLUMNS order, then `source`, ending with a newline. */
+/** A row's stored columns in COPY text format, in STAGE_COLUMNS order, ending with a newline. */
 function stageLine(r: CandidateRow): string {
   const x = r.record;
   return `${copyText(x.idType)}\t${copyText(x.idNumber)}\t${copyText(x.idNumberStatus)}\t${copyText(x.quarantineReason)}\t`
     + `${copyText(x.name)}\t${copyText(x.namePinyin)}\t${copyText(x.formerName)}\t${copyText(x.sex)}\t${copyText(x.birthDate)}\t`
     + `${copyText(x.ethnicity)}\t${copyText(x.politicalStatus)}\t${copyText(x.education)}\t${copyText(x.maritalStatus)}\t`
     + `${copyText(x.employment)}\t${copyText(x.phone)}\t${copyText(x.populationType)}\t${copyText(x.householdRelation)}\t`
-    + `${copyText(r.communityCode)}\tIMPORT\n`;
+    + `${copyText(r.communityCode)}\n`;
 }
 
 function historyReason(fileName: string): string {
   return `导入 import: ${fileName}`;
 }
 
-/**
- * Rule messages quote the offending value (e.g. 性别代码“男”无效). Plain codes and single characters are kept so the
- * worker can fix the file; anything longer is masked, since a shifted column could put a name or an ID number there.
- */
-function maskQuoted(message: string): string {
-  return message.replace(/([“"])([^”"]*)([”"])/g, (all: string, open: string, value: string, close: string) =>
-    /^[0-9A-Za-z_.-]{0,12}$/.test(value) || [...value].length <= 1 ? all : `${open}${'*'.repeat(Math.min([...value].length, 8))}${close}`);
+function idNumbersOf(batch: PreparedRow[]): Set<string> {
+  const ids = new Set<string>();
+  for (const r of batch) if (r.kind === 'candidate') ids.add(r.record.idNumber);
+  return ids;
 }
 
 function isBlank(src: SourceRow): boolean {

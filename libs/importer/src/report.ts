@@ -38,6 +38,15 @@ export function maskReportIdNumber(value: string | null | undefined): string {
   return /^[0-9A-Za-z]{9,}$/.test(v) ? maskIdNumber(v) : '*'.repeat(Math.min(v.length, 18));
 }
 
+/**
+ * Rule messages quote the offending value (e.g. 性别代码“男”无效). Plain codes and single characters are kept so the
+ * worker can fix the file; anything longer is masked, since a shifted column could put a name or an ID number there.
+ */
+export function maskQuoted(message: string): string {
+  return message.replace(/([“"])([^”"]*)([”"])/g, (all: string, open: string, value: string, close: string) =>
+    /^[0-9A-Za-z_.-]{0,12}$/.test(value) || [...value].length <= 1 ? all : `${open}${'*'.repeat(Math.min([...value].length, 8))}${close}`);
+}
+
 /** A CSV cell: quoted when needed, and never read by a spreadsheet as a formula. */
 function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;

@@ -210,3 +210,12 @@ export function formatSummary(s: SeedSummary): string {
     `  tags: ${tags}`,
   ].join('\n');
 }
+
+/**
+ * Deletes all data of the given demo communities (their division rows stay). Used by tests to leave nothing behind
+ * that could meet other tests' data, e.g. an ID number drawn at random elsewhere.
+ */
+export async function removeDemoDistrict(ds: DataSource, communities: DivisionSeed[], fastReset = true): Promise<void> {
+  const writer = new RegisterWriter(ds);
+  await writer.deleteCommunities(communities.map((c) => c.code), fastReset && (await writer.isSuperuser()));
+}

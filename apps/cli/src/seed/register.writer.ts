@@ -213,6 +213,8 @@ export class RegisterWriter {
     await this.dataSource.transaction(async (m) => {
       await fastCommit(m);
       if (bypassRowChecks) await m.query(`SET LOCAL session_replication_role = replica`);
+      // Enough memory for hash joins against the id lists (a demo district may hold a million residents).
+      await m.query(`SET LOCAL work_mem = '256MB'`);
       const codes = [communityCodes];
       await m.query(`CREATE TEMP TABLE seed_doomed_resident ON COMMIT DROP AS SELECT id FROM resident WHERE community_code = ANY($1::bpchar[])`, codes);
       await m.query(`CREATE TEMP TABLE seed_doomed_household ON COMMIT DROP AS SELECT id FROM household WHERE community_code = ANY($1::bpchar[])`, codes);
@@ -222,24 +224,27 @@ export class RegisterWriter {
             WHERE c.community_code = ANY($1::bpchar[])`,
         codes,
       );
-      await m.query(`ANALYZE seed_doomed_resident`);
-      await m.query(`ANALYZE seed_doomed_household`);
-      await m.query(`ANALYZE seed_doomed_dwelling`);
+      for (const table of ['seed_doomed_resident', 'seed_doomed_household', 'seed_doomed_dwelling']) await m.query(`ANALYZE ${table}`);
+      // Each statement is a join against one id list (never `IN … OR IN …`, which cannot be hashed).
       const statements = [
-        `DELETE FROM change_history WHERE resident_id IN (SELECT id FROM seed_doomed_resident)`,
-        `DELETE FROM change_history WHERE household_id IN (SELECT id FROM seed_doomed_household)`,
-        `DELETE FROM resident_tag WHERE resident_id IN (SELECT id FROM seed_doomed_resident)`,
-        `DELETE FROM household_tag WHERE household_id IN (SELECT id FROM seed_doomed_household)`,
-        `DELETE FROM duplicate_decision WHERE resident_a IN (SELECT id FROM seed_doomed_resident) OR resident_b IN (SELECT id FROM seed_doomed_resident)`,
-        `DELETE FROM household_member WHERE household_id IN (SELECT id FROM seed_doomed_household) OR resident_id IN (SELECT id FROM seed_doomed_resident)`,
-        `DELETE FROM residence WHERE resident_id IN (SELECT id FROM seed_doomed_resident) OR dwelling_id IN (SELECT id FROM seed_doomed_dwelling)`,
+        `DELETE FROM change_history t USING seed_doomed_resident x WHERE t.resident_id = x.id`,
+        `DELETE FROM change_history t USING seed_doomed_household x WHERE t.household_id = x.id`,
+        `DELETE FROM resident_tag t USING seed_doomed_resident x WHERE t.resident_id = x.id`,
+        `DELETE FROM household_tag t USING seed_doomed_household x WHERE t.household_id = x.id`,
+        `DELETE FROM duplicate_decision t USING seed_doomed_resident x WHERE t.resident_a = x.id`,
+        `DELETE FROM duplicate_decision t USING seed_doomed_resident x WHERE t.resident_b = x.id`,
+        `DELETE FROM household_member t USING seed_doomed_household x WHERE t.household_id = x.id`,
+        `DELETE FROM household_member t USING seed_doomed_resident x WHERE t.resident_id = x.id`,
+        `DELETE FROM residence t USING seed_doomed_resident x WHERE t.resident_id = x.id`,
+        `DELETE FROM residence t USING seed_doomed_dwelling x WHERE t.dwelling_id = x.id`,
         // Records elsewhere that point into the demo district lose the pointer rather than block the reset.
-        `UPDATE household SET dwelling_id = NULL WHERE dwelling_id IN (SELECT id FROM seed_doomed_dwelling) AND id NOT IN (SELECT id FROM seed_doomed_household)`,
-        `DELETE FROM household WHERE id IN (SELECT id FROM seed_doomed_household)`,
-        `DELETE FROM resident WHERE id IN (SELECT id FROM seed_doomed_resident)`,
-        `DELETE FROM dwelling WHERE id IN (SELECT id FROM seed_doomed_dwelling)`,
-        `DELETE FROM building_unit WHERE building_id IN (SELECT b.id FROM building b JOIN compound c ON c.id = b.compound_id WHERE c.community_code = ANY($1::bpchar[]))`,
-        `DELETE FROM building WHERE compound_id IN (SELECT id FROM compound WHERE community_code = ANY($1::bpchar[]))`,
+        `UPDATE household t SET dwelling_id = NULL FROM seed_doomed_dwelling x
+          WHERE t.dwelling_id = x.id AND NOT (t.community_code = ANY($1::bpchar[]))`,
+        `DELETE FROM household t USING seed_doomed_household x WHERE t.id = x.id`,
+        `DELETE FROM resident t USING seed_doomed_resident x WHERE t.id = x.id`,
+        `DELETE FROM dwelling t USING seed_doomed_dwelling x WHERE t.id = x.id`,
+        `DELETE FROM building_unit t USING building b, compound c WHERE t.building_id = b.id AND b.compound_id = c.id AND c.community_code = ANY($1::bpchar[])`,
+        `DELETE FROM building t USING compound c WHERE t.compound_id = c.id AND c.community_code = ANY($1::bpchar[])`,
         `DELETE FROM compound WHERE community_code = ANY($1::bpchar[])`,
         `DELETE FROM grid WHERE community_code = ANY($1::bpchar[])`,
       ];

@@ -9,7 +9,10 @@ export const REDIS = Symbol('REDIS');
 class RedisLifecycle implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.redis.status === 'end') return;
+    const ended = new Promise((resolve) => this.redis.once('end', resolve));
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    await ended;
   }
 }
 
@@ -20,7 +23,7 @@ class RedisLifecycle implements OnApplicationShutdown {
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new Redis(config.get('REDIS_URL'), { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }),
+      useFactory: (config: AppConfig) => new Redis(config.get('REDIS_URL'), { maxRetriesPerRequest: 1 }),
     },
     RedisLifecycle,
   ],

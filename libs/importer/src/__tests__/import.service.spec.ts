@@ -236,6 +236,29 @@ describe('ImportService (real PostgreSQL)', () => {
     ]);
   });
 
+  it('lets the first row win for duplicates in different batches written concurrently', async () => {
+    const dup = testPerson();
+    const other = testPerson();
+    const file = await writeCsv(dir, 'dups.csv', [
+      HUB_HEADER,
+      [dup.idNumber, '第一', '', '', '', '', community.code],
+      [other.idNumber, '其他', '', '', '', '', community.code],
+      [dup.idNumber, '第二', '', '', '', '13800000002', community.code],
+      [dup.idNumber, '第三', '', '', '', '', community.code],
+    ]);
+    const reportPath = join(dir, 'dups-report.csv');
+
+    const summary = await service.importFile(ctx, { filePath: file, mapping: hub, reportPath, batchSize: 1, writers: 3 });
+
+    expect(summary).toMatchObject({ accepted: 2, matched: 2 });
+    const stored = await residents([dup.idNumber]);
+    expect(stored.get(dup.idNumber)).toMatchObject({ name: '第一' });
+    const { rows } = await readReport(reportPath);
+    expect(rows.map((r) => [r.row, r.outcome, r.differingFields])).toEqual([
+      ['2', 'ACCEPTED', ''], ['3', 'ACCEPTED', ''], ['4', 'MATCHED', 'name;phone'], ['5', 'MATCHED', 'name'],
+    ]);
+  });
+
   it('imports the civil-affairs XLSX household sheet: 男/女 translated, community looked up by name', async () => {
     const suffix = String(Math.floor(Math.random() * 1e6)).padStart(6, '0');
     const named = await testCommunity(ds, { name: `低保测试${suffix}社区` });

@@ -110,7 +110,7 @@ export function checkResidentFields(raw: ResidentFieldsRaw, codes: CodeLookup, p
 
   const name = clean(raw.name);
   if (!name) reject('name', ErrorCode.BAD_USER_INPUT, '姓名不能为空', 'Name is required');
-  else if (name.length > 100 || /[\u0000-\u001f<>]/.test(name)) reject('name', ErrorCode.BAD_USER_INPUT, '姓名含有无效字符或过长', 'Name is too long or contains invalid characters');
+  else if (name.length > 100 || /[\p{Cc}<>]/u.test(name)) reject('name', ErrorCode.BAD_USER_INPUT, '姓名含有无效字符或过长', 'Name is too long or contains invalid characters');
   const formerName = clean(raw.formerName);
   if (formerName && formerName.length > 100) reject('formerName', ErrorCode.BAD_USER_INPUT, '曾用名过长', 'Former name is too long');
 
