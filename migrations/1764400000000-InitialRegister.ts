@@ -171,7 +171,7 @@ export class InitialRegister1764400000000 implements MigrationInterface {
         household_id uuid NOT NULL REFERENCES household(id),
         resident_id  uuid NOT NULL REFERENCES resident(id),
         relationship text NOT NULL,
-        is_head      boolean GENERATED ALWAYS AS (relationship = '02') STORED,
+        is_head      boolean GENERATED ALWAYS AS (relationship = '02') STORED NOT NULL,
         from_date    date NOT NULL,
         to_date      date,
         CHECK (to_date IS NULL OR to_date >= from_date)

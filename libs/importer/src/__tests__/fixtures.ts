@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { TextDecoder } from 'util';
@@ -81,8 +81,17 @@ export function fifteenDigit(idNumber: string): string {
   return idNumber.slice(0, 6) + idNumber.slice(8, 17);
 }
 
+const created: string[] = [];
+
 export async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'linli-import-test-'));
+  const dir = await mkdtemp(join(tmpdir(), 'linli-import-test-'));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir made in this test file (call from afterAll). */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(created.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
 function csvLine(cells: readonly string[]): string {

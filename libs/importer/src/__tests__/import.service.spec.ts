@@ -7,10 +7,10 @@ import { DataSource } from 'typeorm';
 import { ConfigModule, DatabaseModule, systemContext } from '@linli/core';
 import { ImporterModule } from '../importer.module';
 import { ImportService } from '../import.service';
-import { ImportErrorCode, ImportException } from '../import-error';
+import { ImportErrorCode } from '../import-error';
 import { LoadedMapping, loadMapping, parseMapping } from '../mapping';
 import {
-  encodeGbk, fifteenDigit, MAPPINGS_DIR, readReport, tempDir, testCommunity, TestCommunity, testPerson, unknownCommunityCode, withBadChecksum, writeCsv,
+  encodeGbk, fifteenDigit, MAPPINGS_DIR, readReport, removeTempDirs, tempDir, testCommunity, TestCommunity, testPerson, unknownCommunityCode, withBadChecksum, writeCsv,
 } from './fixtures';
 
 const HUB_HEADER = ['idNumber', 'name', 'sex', 'birthDate', 'ethnicity', 'phone', 'communityCode'];
@@ -53,6 +53,7 @@ describe('ImportService (real PostgreSQL)', () => {
 
   afterAll(async () => {
     await moduleRef.close();
+    await removeTempDirs();
   });
 
   async function residents(idNumbers: string[]): Promise<Map<string, StoredResident>> {

@@ -4,7 +4,7 @@ import { readFile } from 'fs/promises';
 import { join } from 'path';
 import { ImportErrorCode } from '../import-error';
 import { CellValue, detectFormat, openSource, SourceOptions, SourceRow } from '../sources';
-import { encodeGbk, tempDir, writeCsv } from './fixtures';
+import { encodeGbk, removeTempDirs, tempDir, writeCsv } from './fixtures';
 
 async function readAll(path: string, options: Partial<SourceOptions> & Pick<SourceOptions, 'format'>): Promise<{ rows: SourceRow[]; sha256: string }> {
   const source = openSource(path, { encoding: 'auto', delimiter: ',', ...options });
@@ -21,6 +21,8 @@ describe('streaming sources', () => {
   beforeAll(async () => {
     dir = await tempDir();
   });
+
+  afterAll(removeTempDirs);
 
   it('reads GBK and UTF-8 (with BOM) CSV alike, across chunk boundaries, and hashes the file', async () => {
     const rows = [['姓名', '备注'], ...Array.from({ length: 5000 }, (_, i) => [`张${i}`, '海曙区月湖街道，"天一"社区'])];
