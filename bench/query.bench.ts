@@ -6,15 +6,17 @@ import { cpus, totalmem } from 'os';
 import { join } from 'path';
 import { parseArgs } from 'util';
 import { DataSource } from 'typeorm';
-import { AppConfig, DEV_ACTOR_HEADER, postgresOptions } from '@linli/core';
+import { AppConfig, postgresOptions } from '@linli/core';
 import { migrate } from '../apps/cli/src/migrate';
 import { formatSummary, MAX_RESIDENTS, seedDemoDistrict } from '../apps/cli/src/seed/demo-district.seed';
 
 /**
- * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]`.
+ * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
+ *   [-- --port P] [-- --node-env development|test]`.
  * 1. Prepares the database `linli_bench_query` (created and migrated if needed) and fills it with the synthetic demo
  *    district (1,000,000 residents by default) unless it already holds at least that many residents.
- * 2. Starts the API as a child process (`dist/apps/api/src/main.js`, port 3300) and waits for /health.
+ * 2. Starts the API as a child process (`dist/apps/api/src/main.js`, port 3300, NODE_ENV development, LOG_LEVEL warn)
+ *    and waits for /health. Requests carry the development actor header.
  * 3. With autocannon (warm-up, then measurement) runs two GraphQL scenarios:
  *    - a 50-row `residents` page of one community with household, tags and totalCount;
  *    - `residentByIdNumber` with a different existing ID number on every request.
@@ -22,6 +24,8 @@ import { formatSummary, MAX_RESIDENTS, seedDemoDistrict } from '../apps/cli/src/
  */
 
 const BENCH_DB = 'linli_bench_query';
+/** The development actor header (honoured only outside production; see AppConfig.devActorAllowed). */
+const DEV_ACTOR_HEADER = 'x-linli-dev-actor';
 const TARGETS = { page: 1_000, lookup: 4_000 } as const;
 const ID_SAMPLE = 20_000;
 
@@ -94,6 +98,8 @@ function options() {
       warmup: { type: 'string', default: '10' },
       duration: { type: 'string', default: '30' },
       port: { type: 'string', default: '3300' },
+      // NODE_ENV of the API child: the development actor header must be honoured in that environment.
+      'node-env': { type: 'string', default: 'development' },
     },
     strict: true,
   });
@@ -108,7 +114,13 @@ function options() {
     warmup: int('warmup', values.warmup, 0, 600),
     duration: int('duration', values.duration, 1, 3600),
     port: int('port', values.port, 1, 65535),
+    nodeEnv: nodeEnv(values['node-env']),
   };
+}
+
+function nodeEnv(value: string | undefined): 'development' | 'test' {
+  if (value === 'development' || value === 'test') return value;
+  throw new Error('--node-env must be development or test (the development actor header is refused in production)');
 }
 
 const log = (line: string) => console.log(`[bench:query] ${line}`);
@@ -154,7 +166,7 @@ async function waitForHealth(baseUrl: string, api: ChildProcess, timeoutMs: numb
   throw new Error(`the API did not report healthy within ${timeoutMs / 1000} s`);
 }
 
-async function startApi(databaseUrl: string, port: number): Promise<{ api: ChildProcess; baseUrl: string; stderr: () => string }> {
+async function startApi(databaseUrl: string, port: number, nodeEnv: string): Promise<{ api: ChildProcess; baseUrl: string; stderr: () => string }> {
   const baseUrl = `http://localhost:${port}`;
   try {
     await fetch(`${baseUrl}/health`);
@@ -165,7 +177,7 @@ async function startApi(databaseUrl: string, port: number): Promise<{ api: Child
   const main = join(__dirname, '..', 'apps', 'api', 'src', 'main.js');
   // The child inherits this environment (PATH, REDIS_URL …) with the bench's database and settings on top.
   const api = spawn(process.execPath, [main], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: nodeEnv, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let errors = '';
@@ -267,7 +279,7 @@ async function main(): Promise<void> {
     await ds.destroy();
 
     log('starting the API …');
-    const server = await startApi(databaseUrl, o.port);
+    const server = await startApi(databaseUrl, o.port, o.nodeEnv);
     api = server.api;
     const { baseUrl } = server;
 
@@ -296,7 +308,7 @@ async function main(): Promise<void> {
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) results.push(await measure(baseUrl, scenario, o));
     report(results, machine, `PostgreSQL ${pg?.v}, ${pg?.residents} residents, community ${community.code} with ${community.n} residents, `
-      + `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s per scenario`);
+      + `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s per scenario, API NODE_ENV ${o.nodeEnv}`);
     const apiErrors = server.stderr().trim();
     if (apiErrors) log(`API stderr (last lines):\n${apiErrors}`);
   } finally {

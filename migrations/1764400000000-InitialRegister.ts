@@ -131,6 +131,7 @@ export class InitialRegister1764400000000 implements MigrationInterface {
     await q.query(`CREATE INDEX resident_birth_pinyin ON resident (birth_date, name_pinyin)`);
     await q.query(`CREATE INDEX resident_former_name ON resident (former_name) WHERE former_name IS NOT NULL`);
     await q.query(`CREATE INDEX resident_name_prefix ON resident (name text_pattern_ops)`);
+    await q.query(`CREATE INDEX resident_merged_into ON resident (merged_into_id) WHERE merged_into_id IS NOT NULL`);
     await q.query(`CREATE INDEX resident_quarantined ON resident (community_code) WHERE quarantine_reason IS NOT NULL`);
 
     // 居住 residence history: where a resident lives, from when to when
@@ -179,6 +180,9 @@ export class InitialRegister1764400000000 implements MigrationInterface {
     await q.query(`CREATE UNIQUE INDEX household_member_current ON household_member (resident_id) WHERE to_date IS NULL`);
     await q.query(`CREATE UNIQUE INDEX household_one_current_head ON household_member (household_id) WHERE to_date IS NULL AND is_head`);
     await q.query(`CREATE INDEX household_member_household ON household_member (household_id) WHERE to_date IS NULL`);
+    // Plain indexes for the foreign keys, so deleting or merging residents does not scan whole tables.
+    await q.query(`CREATE INDEX household_member_resident_all ON household_member (resident_id)`);
+    await q.query(`CREATE INDEX household_member_household_all ON household_member (household_id)`);
     // An active household has exactly one current head, checked at commit so a head can be swapped in one transaction.
     await q.query(`
       CREATE FUNCTION household_check_head() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -228,6 +232,7 @@ export class InitialRegister1764400000000 implements MigrationInterface {
         CHECK (valid_to IS NULL OR valid_to >= valid_from)
       )`);
     await q.query(`CREATE UNIQUE INDEX resident_tag_current ON resident_tag (resident_id, tag_code) WHERE valid_to IS NULL`);
+    await q.query(`CREATE INDEX resident_tag_resident ON resident_tag (resident_id)`);
     await q.query(`CREATE INDEX resident_tag_by_code ON resident_tag (tag_code, resident_id) WHERE valid_to IS NULL`);
     await q.query(`
       CREATE TABLE household_tag (

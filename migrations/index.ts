@@ -1,4 +1,5 @@
 import { InitialRegister1764400000000 } from './1764400000000-InitialRegister';
+import { AccessAndAudit1764500000000 } from './1764500000000-AccessAndAudit';
 
 /** Every migration, in order. A new migration file is added here too. */
-export const ALL_MIGRATIONS = [InitialRegister1764400000000];
+export const ALL_MIGRATIONS = [InitialRegister1764400000000, AccessAndAudit1764500000000];

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CodesService, generateIdNumber } from '@linli/codes';
+import { IdentitiesService, Role } from '@linli/access';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 
 export interface GqlResponse<T = Record<string, unknown>> {
@@ -30,6 +31,34 @@ export class TestApi {
     return (await res.json()) as GqlResponse<T>;
   }
 
+  /** A request as a signed-in principal: bearer token, optional purpose and request id. */
+  async as<T = Record<string, any>>(token: string, query: string, variables: Record<string, unknown> = {}, opts: { purpose?: string; requestId?: string } = {}): Promise<GqlResponse<T> & { status: number }> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    if (opts.purpose) headers['x-linli-purpose'] = opts.purpose;
+    if (opts.requestId) headers['x-request-id'] = opts.requestId;
+    const res = await fetch(`${this.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return { ...((await res.json()) as GqlResponse<T>), status: res.status };
+  }
+
+  /** Creates a user (unique username per call) and signs in; returns the access token. */
+  async user(role: string, opts: { jurisdiction?: string[]; department?: string } = {}): Promise<{ token: string; username: string; refreshToken: string }> {
+    const username = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`.toLowerCase();
+    const password = 'Test-password-123';
+    await this.app.get(IdentitiesService).createUser({ username, displayName: username, password, role: role as Role, jurisdiction: opts.jurisdiction ?? [], departmentCode: opts.department ?? null });
+    const res = await this.gql(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken refreshToken } }`, { u: username, p: password }, null);
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    return { token: res.data!.login.accessToken, refreshToken: res.data!.login.refreshToken, username };
+  }
+
+  /** Creates an API client of a department and exchanges its secret for a token. */
+  async client(department: string): Promise<{ token: string; clientId: string; secret: string }> {
+    const clientId = `c${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const secret = await this.app.get(IdentitiesService).createClient(clientId, clientId, department);
+    const res = await this.gql(`mutation($c: String!, $s: String!) { clientToken(clientId: $c, clientSecret: $s) { accessToken } }`, { c: clientId, s: secret }, null);
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    return { token: res.data!.clientToken.accessToken, clientId, secret };
+  }
+
   /** Runs a query that must succeed and returns its data. */
   async ok<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const res = await this.gql<T>(query, variables);
@@ -45,15 +74,15 @@ export class TestApi {
   }
 
   /** A community of its own for one test file (isolation without wiping), with a compound, building and dwelling factory. */
-  async community(name = '测试社区'): Promise<TestCommunity> {
-    const code = `330203001${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}`;
+  async community(name = '测试社区', township = '330203001000'): Promise<TestCommunity> {
+    const code = `${township.slice(0, 9)}${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}`;
     const [row] = await this.db.query(
       `INSERT INTO division (code, name, level, parent_code, synthetic, valid_from)
-       SELECT $1, $2, 'COMMUNITY', '330203001000', true, '2016-10-01' WHERE NOT EXISTS (SELECT 1 FROM division WHERE code = $1)
+       SELECT $1, $2, 'COMMUNITY', $3, true, '2016-10-01' WHERE NOT EXISTS (SELECT 1 FROM division WHERE code = $1)
        RETURNING code`,
-      [code, name],
+      [code, name, township],
     );
-    if (!row) return this.community(name);
+    if (!row) return this.community(name, township);
     await this.app.get(CodesService).reload();
     const compound = await this.ok(`mutation($c: String!) { createCompound(input: {communityCode: $c, name: "测试小区"}) { id } }`, { c: code });
     const building = await this.ok(`mutation($c: ID!) { createBuilding(input: {compoundId: $c, name: "1幢", street: "解放南路", doorNumber: "1号"}) { id } }`, { c: compound.createCompound.id });

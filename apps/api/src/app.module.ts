@@ -6,6 +6,7 @@ import { AppConfig, ConfigModule, createLogger, DatabaseModule, RedisModule } fr
 import { CodesModule } from '@linli/codes';
 import { PlacesModule } from '@linli/places';
 import { RegistryModule } from '@linli/registry';
+import { AccessModule, AuditService, ContextFactory } from '@linli/access';
 import { HealthController } from './health/health.controller';
 import { graphqlOptions } from './graphql.options';
 
@@ -18,10 +19,12 @@ import { graphqlOptions } from './graphql.options';
     TerminusModule,
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      imports: [ConfigModule],
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => graphqlOptions(config, createLogger(config.get('LOG_LEVEL'), 'api')),
+      imports: [ConfigModule, AccessModule],
+      inject: [AppConfig, ContextFactory, AuditService],
+      useFactory: (config: AppConfig, contexts: ContextFactory, audit: AuditService) =>
+        graphqlOptions(config, createLogger(config.get('LOG_LEVEL'), 'api'), contexts, audit),
     }),
+    AccessModule,
     CodesModule,
     PlacesModule,
     RegistryModule,

@@ -1,10 +1,15 @@
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { IncomingMessage } from 'http';
 import { Logger } from 'pino';
-import { AppConfig, contextFromHeaders, DomainError, formatGraphQLError } from '@linli/core';
 
-/** Apollo configuration: code-first schema kept in memory (committed as schema.gql by `npm run schema`). */
-export function graphqlOptions(config: AppConfig, logger: Logger): ApolloDriverConfig {
+import { AppConfig, DomainError, formatGraphQLError } from '@linli/core';
+import { accessPlugin, AuditService, ContextFactory, depthAndAliasRules, fieldAccessMiddleware, LinliGraphQLContext } from '@linli/access';
+
+/**
+ * Apollo configuration: code-first schema kept in memory (committed as schema.gql by `npm run schema`), the request
+ * context from the bearer token, limits checked during validation, the access plugin and the field middleware.
+ */
+export function graphqlOptions(config: AppConfig, logger: Logger, contexts: ContextFactory, audit: AuditService): ApolloDriverConfig {
   const production = config.get('NODE_ENV') === 'production';
   return {
     driver: ApolloDriver,
@@ -12,17 +17,18 @@ export function graphqlOptions(config: AppConfig, logger: Logger): ApolloDriverC
     sortSchema: true,
     path: '/graphql',
     introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     playground: false,
-    context: ({ req }: { req: IncomingMessage }) => {
-      try {
-        return { linli: contextFromHeaders(req.headers, config.devActorAllowed) };
-      } catch (err) {
-        if (err instanceof DomainError) return { authError: err };
-        throw err;
-      }
+    validationRules: [...depthAndAliasRules(config.get('QUERY_MAX_DEPTH'), config.get('QUERY_MAX_ALIASES'))],
+    buildSchemaOptions: { fieldMiddleware: [fieldAccessMiddleware] },
+    plugins: [accessPlugin(audit, config, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audit write failed; response withheld'))],
+    context: async ({ req }: { req: IncomingMessage & { body?: { extensions?: { purpose?: unknown } } } }): Promise<LinliGraphQLContext> => {
+      const result = await contexts.fromRequest(req, req.body?.extensions?.purpose);
+      return result instanceof DomainError ? { authError: result } : { linli: result };
     },
     formatError: (formatted, error) =>
       formatGraphQLError(formatted, error, (cause) => logger.error({ err: cause instanceof Error ? { message: cause.message, stack: cause.stack } : String(cause) }, 'internal error in resolver')),
   };
 }
+

@@ -6,6 +6,7 @@ import { AppConfig } from '../../../libs/core/src/config/app-config';
 import { postgresOptions } from '../../../libs/core/src/database/postgres-options';
 import { syncCodeLists, syncOfficialDivisions } from '../../../libs/codes/src/reference-data';
 import { syncTagDefinitions } from '../../../libs/registry/src/tags/tag-definitions.data';
+import { syncAccessReferenceData } from '../../../libs/access/src/reference-data';
 import { ALL_MIGRATIONS } from '../../../migrations';
 
 /** Creates the database named in the URL when it does not exist yet (local development and CI). */
@@ -36,6 +37,7 @@ export async function migrate(config: AppConfig, log: (line: string) => void = (
       await syncCodeLists(manager);
       await syncOfficialDivisions(manager);
       await syncTagDefinitions(manager);
+      await syncAccessReferenceData(manager);
     });
     log('reference data up to date');
   } finally {

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { AppConfig, postgresOptions } from '@linli/core';
 import {
-  DEFAULT_AS_OF, DEFAULT_RESIDENTS, DEFAULT_SEED_VALUE, formatSummary, MAX_RESIDENTS, SeedError, seedDemoDistrict, SeedOptions,
+  DEFAULT_AS_OF, DEFAULT_RESIDENTS, DEFAULT_SEED_VALUE, formatSummary, MAX_RESIDENTS, resolveSeedOptions, SeedError, seedDemoDistrict,
+  SeedOptions,
 } from './seed/demo-district.seed';
 
 /**
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  resolveSeedOptions(args.options); // fail on a bad option before connecting
   const base = AppConfig.fromEnv();
   const config = args.databaseUrl ? AppConfig.of({ DATABASE_URL: args.databaseUrl, LOG_LEVEL: base.get('LOG_LEVEL') }) : base;
   const ds = new DataSource(postgresOptions(config));

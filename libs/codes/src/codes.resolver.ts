@@ -1,5 +1,5 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { Ctx, RequestContext } from '@linli/core';
+import { Allow, Ctx, Permission, RequestContext } from '@linli/core';
 import { CodesService } from './codes.service';
 import { CodeEntryDto, CodeListNameEnum, DivisionDto } from './dtos/code-list.dto';
 
@@ -7,6 +7,7 @@ import { CodeEntryDto, CodeListNameEnum, DivisionDto } from './dtos/code-list.dt
 export class CodesResolver {
   constructor(private readonly codes: CodesService) {}
 
+  @Allow(Permission.READ_REFERENCE)
   @Query(() => [CodeEntryDto], { description: 'A code list (代码表), optionally only the entries valid on a date.' })
   codeList(
     @Ctx() _ctx: RequestContext,
@@ -16,6 +17,7 @@ export class CodesResolver {
     return this.codes.codeList(name, validOn ?? undefined);
   }
 
+  @Allow(Permission.READ_REFERENCE)
   @Query(() => [DivisionDto], { description: 'Divisions under a parent code; the top level when no parent is given.' })
   divisions(
     @Ctx() _ctx: RequestContext,

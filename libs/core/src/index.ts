@@ -12,3 +12,5 @@ export * from './validation/input';
 export * from './graphql/json.scalar';
 export * from './context/loaders';
 export * from './redis/redis.module';
+export * from './context/access';
+export * from './context/allow.decorator';

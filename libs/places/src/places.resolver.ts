@@ -1,5 +1,5 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { Ctx, RequestContext } from '@linli/core';
+import { Allow, Ctx, Permission, RequestContext } from '@linli/core';
 import { PlacesService } from './places.service';
 import { BuildingDto, CompoundDto, CreateBuildingInput, CreateCompoundInput, CreateDwellingInput, DwellingDto } from './dtos/place.dto';
 
@@ -7,31 +7,37 @@ import { BuildingDto, CompoundDto, CreateBuildingInput, CreateCompoundInput, Cre
 export class PlacesResolver {
   constructor(private readonly places: PlacesService) {}
 
+  @Allow(Permission.READ_REGISTER, Permission.WRITE_PLACES)
   @Query(() => [CompoundDto], { description: 'Compounds (小区) of a community.' })
-  compounds(@Ctx() _ctx: RequestContext, @Args('communityCode') communityCode: string) {
-    return this.places.compounds(communityCode);
+  compounds(@Ctx() ctx: RequestContext, @Args('communityCode') communityCode: string) {
+    return this.places.compounds(ctx, communityCode);
   }
 
+  @Allow(Permission.READ_REGISTER, Permission.WRITE_PLACES)
   @Query(() => [BuildingDto], { description: 'Buildings (楼栋) of a compound.' })
-  buildings(@Ctx() _ctx: RequestContext, @Args('compoundId', { type: () => ID }) compoundId: string) {
-    return this.places.buildings(compoundId);
+  buildings(@Ctx() ctx: RequestContext, @Args('compoundId', { type: () => ID }) compoundId: string) {
+    return this.places.buildings(ctx, compoundId);
   }
 
+  @Allow(Permission.READ_REGISTER, Permission.WRITE_PLACES)
   @Query(() => [DwellingDto], { description: 'Dwellings (房屋) of a building.' })
-  dwellings(@Ctx() _ctx: RequestContext, @Args('buildingId', { type: () => ID }) buildingId: string) {
-    return this.places.dwellings(buildingId);
+  dwellings(@Ctx() ctx: RequestContext, @Args('buildingId', { type: () => ID }) buildingId: string) {
+    return this.places.dwellings(ctx, buildingId);
   }
 
+  @Allow(Permission.WRITE_PLACES)
   @Mutation(() => CompoundDto)
   createCompound(@Ctx() ctx: RequestContext, @Args('input') input: CreateCompoundInput) {
     return this.places.createCompound(ctx, input);
   }
 
+  @Allow(Permission.WRITE_PLACES)
   @Mutation(() => BuildingDto)
   createBuilding(@Ctx() ctx: RequestContext, @Args('input') input: CreateBuildingInput) {
     return this.places.createBuilding(ctx, input);
   }
 
+  @Allow(Permission.WRITE_PLACES)
   @Mutation(() => DwellingDto, { description: 'Creates a dwelling, or returns the one already at that building, unit and room.' })
   async createDwelling(@Ctx() ctx: RequestContext, @Args('input') input: CreateDwellingInput) {
     const [dto] = await this.places.toDwellingDtos([await this.places.createDwelling(ctx, input)]);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { CodesService } from '@linli/codes';
-import { DomainError, ErrorCode, optionalText, RequestContext, requestLoader, requireText, requireUuid } from '@linli/core';
+import { DomainError, ErrorCode, optionalText, RequestContext, inRanges, requestLoader, requireText, requireUuid, requireWriteScope } from '@linli/core';
 import { BuildingEntity, BuildingUnitEntity, CompoundEntity, DwellingEntity } from './entities/place.entities';
 import { CreateBuildingInput, CreateCompoundInput, CreateDwellingInput, DwellingDto } from './dtos/place.dto';
 
@@ -14,8 +14,9 @@ export class PlacesService {
     private readonly codes: CodesService,
   ) {}
 
-  async createCompound(_ctx: RequestContext, input: CreateCompoundInput): Promise<CompoundEntity> {
+  async createCompound(ctx: RequestContext, input: CreateCompoundInput): Promise<CompoundEntity> {
     this.codes.requireCommunity(input.communityCode, 'input.communityCode');
+    requireWriteScope(ctx.access, input.communityCode, 'input.communityCode');
     const name = requireText(input.name, 'input.name', 100);
     const repo = this.dataSource.getRepository(CompoundEntity);
     if (await repo.exists({ where: { communityCode: input.communityCode, name } })) {
@@ -25,11 +26,11 @@ export class PlacesService {
     return repo.save(row);
   }
 
-  async createBuilding(_ctx: RequestContext, input: CreateBuildingInput): Promise<BuildingEntity> {
+  async createBuilding(ctx: RequestContext, input: CreateBuildingInput): Promise<BuildingEntity> {
     const compoundId = requireUuid(input.compoundId, 'input.compoundId');
-    if (!(await this.dataSource.getRepository(CompoundEntity).exists({ where: { id: compoundId } }))) {
-      throw DomainError.notFound('Compound', compoundId, 'input.compoundId');
-    }
+    const compound = await this.dataSource.getRepository(CompoundEntity).findOneBy({ id: compoundId });
+    if (!compound) throw DomainError.notFound('Compound', compoundId, 'input.compoundId');
+    requireWriteScope(ctx.access, compound.communityCode, 'input.compoundId');
     const name = requireText(input.name, 'input.name', 50);
     const repo = this.dataSource.getRepository(BuildingEntity);
     if (await repo.exists({ where: { compoundId, name } })) {
@@ -41,11 +42,12 @@ export class PlacesService {
   }
 
   /** Creates a dwelling, or returns the existing one at the same building / unit / room. */
-  async createDwelling(_ctx: RequestContext, input: CreateDwellingInput, manager: EntityManager = this.dataSource.manager): Promise<DwellingEntity> {
+  async createDwelling(ctx: RequestContext, input: CreateDwellingInput, manager: EntityManager = this.dataSource.manager): Promise<DwellingEntity> {
     const buildingId = requireUuid(input.buildingId, 'input.buildingId');
     if (!(await manager.getRepository(BuildingEntity).exists({ where: { id: buildingId } }))) {
       throw DomainError.notFound('Building', buildingId, 'input.buildingId');
     }
+    requireWriteScope(ctx.access, await this.communityOfBuilding(buildingId, manager), 'input.buildingId');
     const room = requireText(input.room, 'input.room', 50);
     const use = input.use ?? 'OWN';
     this.codes.requireCode('dwelling_use', use, 'input.use');
@@ -78,6 +80,11 @@ export class PlacesService {
     return d;
   }
 
+  async communityOfBuilding(buildingId: string, manager: EntityManager = this.dataSource.manager): Promise<string> {
+    const [row] = await manager.query(`SELECT c.community_code FROM building b JOIN compound c ON c.id = b.compound_id WHERE b.id = $1`, [buildingId]);
+    return row.community_code;
+  }
+
   /** The community a dwelling belongs to (through building and compound). */
   async communityOfDwelling(dwellingId: string, manager: EntityManager = this.dataSource.manager): Promise<string> {
     const [row] = await manager.query(
@@ -87,16 +94,22 @@ export class PlacesService {
     return row.community_code;
   }
 
-  compounds(communityCode: string): Promise<CompoundEntity[]> {
+  /** Places outside the jurisdiction read as empty. */
+  async compounds(ctx: RequestContext, communityCode: string): Promise<CompoundEntity[]> {
+    if (!inRanges(communityCode, ctx.access.jurisdiction)) return [];
     return this.dataSource.getRepository(CompoundEntity).find({ where: { communityCode }, order: { name: 'ASC' } });
   }
 
-  buildings(compoundId: string): Promise<BuildingEntity[]> {
-    return this.dataSource.getRepository(BuildingEntity).find({ where: { compoundId: requireUuid(compoundId, 'compoundId') }, order: { name: 'ASC' } });
+  async buildings(ctx: RequestContext, compoundId: string): Promise<BuildingEntity[]> {
+    const compound = await this.dataSource.getRepository(CompoundEntity).findOneBy({ id: requireUuid(compoundId, 'compoundId') });
+    if (!compound || !inRanges(compound.communityCode, ctx.access.jurisdiction)) return [];
+    return this.dataSource.getRepository(BuildingEntity).find({ where: { compoundId: compound.id }, order: { name: 'ASC' } });
   }
 
-  async dwellings(buildingId: string): Promise<DwellingDto[]> {
-    const rows = await this.dataSource.getRepository(DwellingEntity).find({ where: { buildingId: requireUuid(buildingId, 'buildingId') }, order: { room: 'ASC' } });
+  async dwellings(ctx: RequestContext, buildingId: string): Promise<DwellingDto[]> {
+    const id = requireUuid(buildingId, 'buildingId');
+    if (!(await this.dataSource.getRepository(BuildingEntity).existsBy({ id })) || !inRanges(await this.communityOfBuilding(id), ctx.access.jurisdiction)) return [];
+    const rows = await this.dataSource.getRepository(DwellingEntity).find({ where: { buildingId: id }, order: { room: 'ASC' } });
     return this.toDwellingDtos(rows);
   }
 

@@ -18,6 +18,8 @@ import { HistoryService } from './history/history.service';
 import { DuplicatesService } from './duplicates/duplicates.service';
 import { DuplicatesResolver, TagChangePayloadResolver } from './duplicates/duplicates.resolver';
 import { IdempotencyService } from './idempotency/idempotency.service';
+import { StatisticsService } from './statistics/statistics.service';
+import { StatisticsResolver } from './statistics/statistics.resolver';
 
 /** The shared register: residents, households, tags, history and duplicates. */
 @Module({
@@ -29,7 +31,7 @@ import { IdempotencyService } from './idempotency/idempotency.service';
     ]),
   ],
   providers: [
-    RegisterStore, ResidentsService, ResidentEventsService, HouseholdsService, TagsService, HistoryService, DuplicatesService, IdempotencyService,
+    RegisterStore, ResidentsService, ResidentEventsService, HouseholdsService, TagsService, HistoryService, DuplicatesService, IdempotencyService, StatisticsService, StatisticsResolver,
     ResidentsResolver, HouseholdMemberResolver, ResidenceResolver, HouseholdsResolver, TagsResolver, DuplicatesResolver, TagChangePayloadResolver,
   ],
   exports: [ResidentsService, ResidentEventsService, HouseholdsService, TagsService, HistoryService, RegisterStore],

@@ -51,7 +51,7 @@ export interface SeedSummary extends WrittenCounts {
 
 export class SeedError extends Error {}
 
-interface ResolvedOptions {
+export interface ResolvedOptions {
   residents: number;
   seedValue: string;
   communities: DivisionSeed[];
@@ -63,7 +63,8 @@ interface ResolvedOptions {
   log: (line: string) => void;
 }
 
-function resolve(options: SeedOptions): ResolvedOptions {
+/** Checks and completes the options; throws a SeedError naming the bad option. */
+export function resolveSeedOptions(options: SeedOptions): ResolvedOptions {
   const residents = options.residents ?? DEFAULT_RESIDENTS;
   if (!Number.isInteger(residents) || residents < 1 || residents > MAX_RESIDENTS) {
     throw new SeedError(`residents must be an integer from 1 to ${MAX_RESIDENTS}, got ${residents}`);
@@ -135,7 +136,7 @@ function tally(data: CommunityData, tagCounts: Record<string, number>): number {
  */
 export async function seedDemoDistrict(ds: DataSource, options: SeedOptions = {}): Promise<SeedSummary> {
   const started = Date.now();
-  const o = resolve(options);
+  const o = resolveSeedOptions(options);
   const codes = o.communities.map((c) => c.code);
   const townshipNames = await checkPrerequisites(ds, o.communities);
   const writer = new RegisterWriter(ds);

@@ -314,7 +314,7 @@ export class HouseholdGenerator {
         const viaSon = r.chance(0.7);
         const childBirth = Math.min(this.rng.int(addYears(mother.birthDay, 22), addYears(mother.birthDay, 34)), addYears(this.asOf, -24));
         const child: Draft = {
-          role: 'CHILD', sex: viaSon ? '1' : '2', birthDay: childBirth, surname: viaSon ? familySurname : familySurname,
+          role: 'CHILD', sex: viaSon ? '1' : '2', birthDay: childBirth, surname: familySurname,
           maritalStatus: married(), relationship: viaSon ? RELATIONSHIP.SON : RELATIONSHIP.DAUGHTER,
         };
         const inLawAge = Math.max(22, this.ageOf(childBirth) + (viaSon ? -r.int(0, 4) : r.int(0, 4)));
@@ -323,9 +323,9 @@ export class HouseholdGenerator {
           maritalStatus: child.maritalStatus, relationship: viaSon ? RELATIONSHIP.DAUGHTER_IN_LAW : RELATIONSHIP.SON_IN_LAW,
         };
         members.push(child, inLaw);
-        const grandMother = viaSon ? inLaw : child;
-        const grandSurname = viaSon ? child.surname : inLaw.surname;
-        for (const g of this.childrenOf(grandMother.birthDay, size - members.length, grandSurname)) {
+        const grandchildrensMother = viaSon ? inLaw : child;
+        const grandchildrensSurname = viaSon ? child.surname : inLaw.surname;
+        for (const g of this.childrenOf(grandchildrensMother.birthDay, size - members.length, grandchildrensSurname)) {
           g.role = 'GRANDCHILD';
           g.relationship = viaSon ? (g.sex === '1' ? RELATIONSHIP.GRANDSON : RELATIONSHIP.GRANDDAUGHTER)
             : g.sex === '1' ? RELATIONSHIP.DAUGHTERS_SON : RELATIONSHIP.DAUGHTERS_DAUGHTER;

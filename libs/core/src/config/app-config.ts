@@ -16,6 +16,25 @@ const schema = z.object({
   MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
   /** Directory where import reports are written. */
   IMPORT_REPORT_DIR: z.string().default('reports'),
+  /** HMAC key of access tokens; required (32+ characters) in production. */
+  AUTH_TOKEN_SECRET: z.string().min(32).optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(7 * 86400).default(8 * 3600),
+  /** Failed logins before an account is locked, and for how long. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(3).max(20).default(5),
+  LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  /** How long audit records are kept; never below six months (Cybersecurity Law Art. 21). */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(183, 'audit records must be kept at least 183 days (six months)').default(365),
+  /** GraphQL limits, checked before any resolver runs. */
+  QUERY_MAX_DEPTH: z.coerce.number().int().min(3).max(30).default(10),
+  QUERY_MAX_ALIASES: z.coerce.number().int().min(1).max(500).default(30),
+  QUERY_MAX_COST: z.coerce.number().int().min(100).default(25000),
+  /** Query cost a principal may spend per minute. */
+  QUERY_COST_PER_MINUTE: z.coerce.number().int().min(100).default(600000),
+}).superRefine((v, ctx) => {
+  if (v.NODE_ENV === 'production' && !v.AUTH_TOKEN_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_TOKEN_SECRET'], message: 'required in production (32+ random characters)' });
+  }
 });
 
 export type AppConfigValues = z.infer<typeof schema>;
@@ -55,13 +74,21 @@ export class AppConfig {
     return this.values[key];
   }
 
-  /** The development actor header is honoured only outside production. */
+  /** The development actor header is honoured by the test suite only; everyone else signs in. */
   get devActorAllowed(): boolean {
-    return this.values.NODE_ENV === 'development' || this.values.NODE_ENV === 'test';
+    return this.values.NODE_ENV === 'test';
+  }
+
+  /** The token key: configured, or in development and test a fixed key that production refuses. */
+  get tokenSecret(): string {
+    return this.values.AUTH_TOKEN_SECRET ?? 'linli-development-only-token-secret-not-for-production';
   }
 
   toLoggable(): Record<string, unknown> {
     const mask = (url: string) => url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
-    return { ...this.values, DATABASE_URL: mask(this.values.DATABASE_URL), REDIS_URL: mask(this.values.REDIS_URL) };
+    return {
+      ...this.values, DATABASE_URL: mask(this.values.DATABASE_URL), REDIS_URL: mask(this.values.REDIS_URL),
+      AUTH_TOKEN_SECRET: this.values.AUTH_TOKEN_SECRET ? '***' : undefined,
+    };
   }
 }

@@ -2,55 +2,56 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { randomUUID } from 'crypto';
 import { DomainError, ErrorCode } from '../errors/domain-error';
+import { AccessGrant, FULL_ACCESS } from './access';
 
-/** Who is acting. Real identities arrive with the access issue; until then only the development actor exists. */
+export type ActorKind = 'USER' | 'CLIENT' | 'DEVELOPMENT' | 'SYSTEM';
+
+/** Who is acting: a signed-in person, a department's system, a command-line tool, or (tests only) a development actor. */
 export interface Actor {
-  /** Stable identifier written into history rows, e.g. `dev:wang.fang`. */
+  /** Stable identifier written into history and audit rows, e.g. `user:wang.fang`, `client:mz-dibao`. */
   id: string;
-  kind: 'DEVELOPMENT' | 'SYSTEM';
+  kind: ActorKind;
+  role: string;
+  departmentCode: string | null;
+  sessionId: string | null;
+}
+
+/** What a request touched, collected while resolving and written to the audit trail before the response leaves. */
+export interface AuditCollector {
+  residentIds: Set<string>;
+  householdIds: Set<string>;
+  /** `Type.field` names returned in clear. */
+  clearFields: Set<string>;
+  maskedFields: Set<string>;
 }
 
 /** Passed explicitly as the first argument of every service method (no request-scoped providers). */
 export interface RequestContext {
   actor: Actor;
+  access: AccessGrant;
   requestId: string;
+  /** The stated purpose of the request (header `x-linli-purpose` or argument), checked against the registered ones. */
+  purpose: string | null;
+  sourceAddress: string | null;
   /** Per-request caches (DataLoaders) live here so they never leak between requests. */
   loaders: Map<string, unknown>;
+  audit: AuditCollector;
 }
 
-export const DEV_ACTOR_HEADER = 'x-linli-dev-actor';
-const ACTOR_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export function newAuditCollector(): AuditCollector {
+  return { residentIds: new Set(), householdIds: new Set(), clearFields: new Set(), maskedFields: new Set() };
+}
 
-/** Builds the context from HTTP headers. The development actor is honoured only when `devActorAllowed`. */
-export function contextFromHeaders(
-  headers: Record<string, string | string[] | undefined>,
-  devActorAllowed: boolean,
-): RequestContext {
-  const header = (name: string) => {
-    const v = headers[name];
-    return Array.isArray(v) ? v[0] : v;
+export function newContext(actor: Actor, access: AccessGrant, extra: Partial<Pick<RequestContext, 'requestId' | 'purpose' | 'sourceAddress'>> = {}): RequestContext {
+  return {
+    actor, access, requestId: extra.requestId ?? randomUUID(), purpose: extra.purpose ?? null, sourceAddress: extra.sourceAddress ?? null,
+    loaders: new Map(), audit: newAuditCollector(),
   };
-  const requestId = header('x-request-id') && /^[\w.-]{1,100}$/.test(header('x-request-id')!) ? header('x-request-id')! : randomUUID();
-  const devActor = header(DEV_ACTOR_HEADER);
-  if (!devActorAllowed || !devActor) {
-    throw new DomainError(
-      ErrorCode.UNAUTHENTICATED,
-      '请求未携带身份，请先登录',
-      'The request carries no actor; sign in first',
-      { details: { requestId } },
-    );
-  }
-  if (!ACTOR_PATTERN.test(devActor)) {
-    throw new DomainError(ErrorCode.UNAUTHENTICATED, '身份标识格式无效', 'The actor id is malformed', {
-      field: DEV_ACTOR_HEADER,
-    });
-  }
-  return { actor: { id: `dev:${devActor}`, kind: 'DEVELOPMENT' }, requestId, loaders: new Map() };
 }
 
-/** A context for command-line tools and jobs. */
+/** A context for command-line tools and jobs: full access, recorded as `system:<name>`. */
 export function systemContext(name: string): RequestContext {
-  return { actor: { id: `system:${name}`, kind: 'SYSTEM' }, requestId: randomUUID(), loaders: new Map() };
+  return newContext({ id: `system:${name}`, kind: 'SYSTEM', role: 'SYSTEM', departmentCode: null, sessionId: null }, FULL_ACCESS);
 }
 
 /** Resolver parameter decorator: `@Ctx() ctx: RequestContext`. Throws UNAUTHENTICATED when there is no actor. */

@@ -2,7 +2,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from './domain-error';
 
 /** What kind of failure a code is; clients and logs use it, and it decides whether the error is logged. */
-export type ErrorCategory = 'input' | 'conflict' | 'not_found' | 'auth' | 'internal';
+export type ErrorCategory = 'input' | 'conflict' | 'not_found' | 'auth' | 'limit' | 'internal';
 
 export function categoryOf(code: ErrorCode): ErrorCategory {
   switch (code) {
@@ -20,7 +20,14 @@ export function categoryOf(code: ErrorCode): ErrorCategory {
     case ErrorCode.NOT_FOUND:
       return 'not_found';
     case ErrorCode.UNAUTHENTICATED:
+    case ErrorCode.FORBIDDEN:
+    case ErrorCode.PURPOSE_REQUIRED:
+    case ErrorCode.ACCOUNT_LOCKED:
       return 'auth';
+    case ErrorCode.QUERY_TOO_COMPLEX:
+    case ErrorCode.RATE_LIMITED:
+      return 'limit';
+    case ErrorCode.AUDIT_UNAVAILABLE:
     case ErrorCode.INTERNAL:
       return 'internal';
     default: {

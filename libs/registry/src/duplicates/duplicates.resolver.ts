@@ -1,5 +1,5 @@
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { Ctx, RequestContext } from '@linli/core';
+import { Allow, Ctx, Permission, RequestContext } from '@linli/core';
 import { DuplicateCandidateDto } from '../dtos/history.dto';
 import { ResidentDto } from '../dtos/resident.dto';
 import { TagChangePayload } from '../dtos/payloads';
@@ -17,11 +17,13 @@ export class DuplicatesResolver {
     private readonly idempotency: IdempotencyService,
   ) {}
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => [DuplicateCandidateDto], { description: 'Records that may be the same person, best first, with the reasons.' })
   possibleDuplicates(@Ctx() ctx: RequestContext, @Args('residentId', { type: () => ID }) residentId: string) {
     return this.duplicates.candidates(ctx, residentId);
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => Boolean, { description: 'Remembers that two records are different people; the pair is not suggested again.' })
   markNotDuplicate(
     @Ctx() ctx: RequestContext,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { DomainError, optionalText, RequestContext, requireUuid } from '@linli/core';
+import { DomainError, inRanges, optionalText, RequestContext, requireUuid } from '@linli/core';
 import { ResidentEntity } from '../entities/resident.entity';
 import { DuplicateCandidateDto } from '../dtos/history.dto';
 import { HistoryService } from '../history/history.service';
@@ -25,6 +25,7 @@ export function editDistance(a: string, b: string, max = 3): number {
 
 interface CandidateRow {
   id: string;
+  community_code: string;
   name: string;
   name_pinyin: string;
   former_name: string | null;
@@ -45,13 +46,13 @@ interface CandidateRow {
 export class DuplicatesService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly history: HistoryService) {}
 
-  async candidates(_ctx: RequestContext, residentId: string): Promise<DuplicateCandidateDto[]> {
+  async candidates(ctx: RequestContext, residentId: string): Promise<DuplicateCandidateDto[]> {
     const id = requireUuid(residentId, 'residentId');
     const subject = await this.dataSource.getRepository(ResidentEntity).findOneBy({ id });
-    if (!subject) throw DomainError.notFound('Resident', id, 'residentId');
+    if (!subject || !inRanges(subject.communityCode, ctx.access.jurisdiction)) throw DomainError.notFound('Resident', id, 'residentId');
     const [subjectHousehold] = await this.dataSource.query(`SELECT household_id FROM household_member WHERE resident_id = $1 AND to_date IS NULL`, [id]);
     const rows: CandidateRow[] = await this.dataSource.query(
-      `SELECT r.id, r.name, r.name_pinyin, r.former_name, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date, r.sex, r.id_type, r.id_number, r.id_number_status,
+      `SELECT r.id, r.community_code, r.name, r.name_pinyin, r.former_name, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date, r.sex, r.id_type, r.id_number, r.id_number_status,
               hm.household_id
          FROM resident r
          LEFT JOIN household_member hm ON hm.resident_id = r.id AND hm.to_date IS NULL
@@ -63,6 +64,7 @@ export class DuplicatesService {
     );
     const out: DuplicateCandidateDto[] = [];
     for (const c of rows) {
+      if (!inRanges(c.community_code, ctx.access.jurisdiction)) continue;
       const reasons: string[] = [];
       let score = 0;
       const sameBirth = c.birth_date === subject.birthDate;
@@ -96,11 +98,15 @@ export class DuplicatesService {
   }
 
   async markNotDuplicate(m: EntityManager, ctx: RequestContext, residentId: string, otherResidentId: string, reason?: string | null): Promise<boolean> {
+    const visible = async (id: string) => {
+      const r = await m.getRepository(ResidentEntity).findOneBy({ id });
+      return !!r && inRanges(r.communityCode, ctx.access.writeJurisdiction);
+    };
     const a = requireUuid(residentId, 'residentId');
     const b = requireUuid(otherResidentId, 'otherResidentId');
     if (a === b) throw DomainError.badInput('otherResidentId', '不能与自身比较', 'A record cannot be compared with itself');
     for (const [id, field] of [[a, 'residentId'], [b, 'otherResidentId']] as const) {
-      if (!(await m.getRepository(ResidentEntity).existsBy({ id }))) throw DomainError.notFound('Resident', id, field);
+      if (!(await visible(id))) throw DomainError.notFound('Resident', id, field);
     }
     const [lo, hi] = a < b ? [a, b] : [b, a];
     const note = optionalText(reason, 'reason', 500);

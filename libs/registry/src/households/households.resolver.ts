@@ -1,5 +1,5 @@
 import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { Ctx, RequestContext } from '@linli/core';
+import { Allow, Ctx, Permission, RequestContext } from '@linli/core';
 import { DwellingDto, PlacesService } from '@linli/places';
 import { HouseholdConnection, HouseholdDto, HouseholdMemberDto } from '../dtos/household.dto';
 import { TagDto } from '../dtos/tag.dto';
@@ -21,11 +21,13 @@ export class HouseholdsResolver {
     private readonly places: PlacesService,
   ) {}
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => HouseholdDto, { nullable: true })
   household(@Ctx() ctx: RequestContext, @Args('id', { type: () => ID }) id: string) {
     return this.householdsService.get(ctx, id);
   }
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => HouseholdConnection)
   households(
     @Ctx() ctx: RequestContext,
@@ -36,16 +38,20 @@ export class HouseholdsResolver {
     return this.householdsService.list(ctx, filter, first, after);
   }
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => [HistoryEntryDto])
-  async householdHistory(@Ctx() _ctx: RequestContext, @Args('householdId', { type: () => ID }) householdId: string) {
-    return (await this.history.forHousehold(householdId)).map(toHistoryDto);
+  async householdHistory(@Ctx() ctx: RequestContext, @Args('householdId', { type: () => ID }) householdId: string) {
+    const visible = await this.householdsService.get(ctx, householdId);
+    return visible ? (await this.history.forHousehold(visible.id)).map(toHistoryDto) : [];
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => HouseholdDto, { description: '立户: registers a household with its members (new or existing residents) and dwelling.' })
   registerHousehold(@Ctx() ctx: RequestContext, @Args('input') input: RegisterHouseholdInput, @Args('idempotencyKey', KEY) key?: string) {
     return this.idempotency.run(ctx, key, 'registerHousehold', input, async (m) => toHouseholdDto(await this.householdsService.registerHousehold(m, ctx, input)));
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => HouseholdDto, { description: '变更户主.' })
   changeHouseholdHead(@Ctx() ctx: RequestContext, @Args('input') input: ChangeHouseholdHeadInput, @Args('idempotencyKey', KEY) key?: string) {
     return this.idempotency.run(ctx, key, 'changeHouseholdHead', input, async (m) => toHouseholdDto(await this.householdsService.changeHouseholdHead(m, ctx, input)));

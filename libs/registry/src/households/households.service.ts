@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { CodesService } from '@linli/codes';
 import {
-  AppConfig, checkPageSize, decodeCursor, DomainError, ErrorCode, optionalText, RequestContext, requestLoader, requireDate, requireText,
-  requireUuid, toConnection, today,
+  AppConfig, checkPageSize, decodeCursor, DomainError, ErrorCode, inRanges, optionalText, rangesSql, RequestContext, requestLoader, requireDate,
+  requireText, requireUuid, toConnection, today,
 } from '@linli/core';
 import { HouseholdEntity, HouseholdMemberEntity } from '../entities/household.entity';
 import { ChangeHouseholdHeadInput, HouseholdFilter, RegisterHouseholdInput } from '../dtos/inputs';
@@ -41,6 +41,7 @@ export class HouseholdsService {
     if (input.registrationType) this.codes.requireCode('registration_type', input.registrationType, 'input.registrationType');
     const registeredAddress = requireText(input.registeredAddress, 'input.registeredAddress', 300);
     this.codes.requireCommunity(input.communityCode, 'input.communityCode');
+    this.store.requireWritable(ctx, input.communityCode, 'input.communityCode');
     const fromDate = input.fromDate ? requireDate(input.fromDate, 'input.fromDate') : today();
     const members = input.members ?? [];
     if (members.length === 0) throw DomainError.badInput('input.members', '至少需要一名成员（户主）', 'A household needs at least one member (its head)');
@@ -67,7 +68,7 @@ export class HouseholdsService {
         throw DomainError.badInput(`${field}.residentId`, '请指定已有居民或填写新居民信息（二选一）', 'Give either an existing residentId or a new resident, not both');
       }
       if (member.residentId) {
-        const existing = await this.store.lockResident(m, member.residentId, `${field}.residentId`);
+        const existing = await this.store.lockResident(m, ctx, member.residentId, `${field}.residentId`);
         if (existing.status !== 'ACTIVE') throw DomainError.invalidState('该居民不在册', 'The resident is not active', `${field}.residentId`);
         if (seenIds.has(existing.id)) throw DomainError.badInput(`${field}.residentId`, '成员重复', 'The same resident is listed twice');
         seenIds.add(existing.id);
@@ -113,7 +114,7 @@ export class HouseholdsService {
 
   /** 变更户主: the new head is a current member; the former head and others are re-labelled relative to them. */
   async changeHouseholdHead(m: EntityManager, ctx: RequestContext, input: ChangeHouseholdHeadInput): Promise<HouseholdEntity> {
-    const household = await this.store.lockHousehold(m, input.householdId, 'input.householdId', input.expectedVersion);
+    const household = await this.store.lockHousehold(m, ctx, input.householdId, 'input.householdId', input.expectedVersion);
     if (household.status !== 'ACTIVE') throw DomainError.invalidState('该户已注销', 'The household is dissolved', 'input.householdId');
     const reason = requireText(input.reason, 'input.reason', 500);
     const newHeadId = requireUuid(input.newHeadResidentId, 'input.newHeadResidentId');
@@ -150,20 +151,20 @@ export class HouseholdsService {
     return updated;
   }
 
-  async get(_ctx: RequestContext, id: string): Promise<HouseholdDto | null> {
+  async get(ctx: RequestContext, id: string): Promise<HouseholdDto | null> {
     const row = await this.dataSource.getRepository(HouseholdEntity).findOneBy({ id: requireUuid(id, 'id') });
-    return row ? toHouseholdDto(row) : null;
+    return row && inRanges(row.communityCode, ctx.access.jurisdiction) ? toHouseholdDto(row) : null;
   }
 
-  async list(_ctx: RequestContext, filter: HouseholdFilter | null | undefined, first: number, after: string | null | undefined) {
+  async list(ctx: RequestContext, filter: HouseholdFilter | null | undefined, first: number, after: string | null | undefined) {
     checkPageSize(first, this.config.get('MAX_PAGE_SIZE'));
     const f = filter ?? {};
     const params: unknown[] = [];
     const p = (v: unknown) => { params.push(v); return `$${params.length}`; };
-    const w = [`h.status = ${p(f.status ?? 'ACTIVE')}`];
+    const w = [rangesSql('h.community_code', ctx.access.jurisdiction, params), `h.status = ${p(f.status ?? 'ACTIVE')}`];
     if (f.divisionCode) {
       const range = this.codes.requireSubtree(f.divisionCode, 'filter.divisionCode');
-      w.push(`h.community_code BETWEEN ${p(range.from)} AND ${p(range.to)}`);
+      w.push(rangesSql('h.community_code', [range], params));
     }
     if (f.kind) { this.codes.requireCode('household_kind', f.kind, 'filter.kind'); w.push(`h.kind = ${p(f.kind)}`); }
     (f.tags ?? []).forEach((code, i) => w.push(this.tags.householdTagSql(code, 'h', params, `filter.tags.${i}`)));
@@ -183,15 +184,22 @@ export class HouseholdsService {
   byId(ctx: RequestContext, id: string): Promise<HouseholdDto | null> {
     return requestLoader<string, HouseholdDto | null>(ctx, 'household.byId', async (ids) => {
       const rows = await this.dataSource.getRepository(HouseholdEntity).findBy({ id: In([...ids]) });
-      return new Map(rows.map((h) => [h.id, toHouseholdDto(h)]));
+      return new Map(rows.filter((h) => inRanges(h.communityCode, ctx.access.jurisdiction)).map((h) => [h.id, toHouseholdDto(h)]));
     }, null).load(id);
   }
 
   /** Loader: current members of households. */
   membersOf(ctx: RequestContext, householdId: string): Promise<HouseholdMemberEntity[]> {
     return requestLoader<string, HouseholdMemberEntity[]>(ctx, 'household.members', async (ids) => {
-      const rows = await this.dataSource.getRepository(HouseholdMemberEntity).createQueryBuilder('hm')
-        .where('hm.householdId IN (:...ids) AND hm.toDate IS NULL', { ids }).orderBy('hm.relationship').addOrderBy('hm.fromDate').getMany();
+      // Members whose record lies outside the jurisdiction are left out, as if they did not exist.
+      const qb = this.dataSource.getRepository(HouseholdMemberEntity).createQueryBuilder('hm')
+        .where('hm.householdId IN (:...ids) AND hm.toDate IS NULL', { ids });
+      if (ctx.access.jurisdiction !== null) {
+        const params: unknown[] = [];
+        const scope = rangesSql('r.community_code', ctx.access.jurisdiction, params).replace(/\$(\d+)/g, (_m, n) => `:scope${n}`);
+        qb.andWhere(`EXISTS (SELECT 1 FROM resident r WHERE r.id = hm.resident_id AND ${scope})`, Object.fromEntries(params.map((v, i) => [`scope${i + 1}`, v])));
+      }
+      const rows = await qb.orderBy('hm.relationship').addOrderBy('hm.fromDate').getMany();
       const out = new Map<string, HouseholdMemberEntity[]>();
       for (const r of rows) out.set(r.householdId, [...(out.get(r.householdId) ?? []), r]);
       return out;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { DomainError, ErrorCode, requireUuid } from '@linli/core';
+import { DomainError, ErrorCode, inRanges, Permission, RequestContext, requireUuid } from '@linli/core';
 import { ResidenceEntity, ResidentEntity } from '../entities/resident.entity';
 import { HouseholdEntity, HouseholdMemberEntity } from '../entities/household.entity';
 import { FieldChange } from '../entities/history.entity';
@@ -15,11 +15,16 @@ type HouseholdColumns = Partial<Omit<HouseholdEntity, 'id' | 'version' | 'create
  */
 @Injectable()
 export class RegisterStore {
-  /** Reads a resident for writing (row lock), checking the version the client saw. Merged records are read-only. */
-  async lockResident(m: EntityManager, id: string, field: string, expectedVersion?: number | null): Promise<ResidentEntity> {
+  /**
+   * Reads a resident for writing (row lock), checking the version the client saw. Merged records are read-only.
+   * Outside the read jurisdiction a record looks like one that does not exist; inside it but outside the write
+   * jurisdiction, the write is refused. Departments writing their own line's tags need only the read jurisdiction.
+   */
+  async lockResident(m: EntityManager, ctx: RequestContext, id: string, field: string, expectedVersion?: number | null): Promise<ResidentEntity> {
     const residentId = requireUuid(id, field);
     const row = await m.getRepository(ResidentEntity).createQueryBuilder('r').setLock('pessimistic_write').where('r.id = :id', { id: residentId }).getOne();
-    if (!row) throw DomainError.notFound('Resident', residentId, field);
+    if (!row || !inRanges(row.communityCode, ctx.access.jurisdiction)) throw DomainError.notFound('Resident', residentId, field);
+    this.requireWritable(ctx, row.communityCode, field);
     if (row.status === 'MERGED') {
       throw new DomainError(ErrorCode.INVALID_STATE, '该记录已合并，请修改合并后的记录', 'This record was merged; change the surviving record instead', {
         field, details: { mergedIntoId: row.mergedIntoId },
@@ -27,6 +32,12 @@ export class RegisterStore {
     }
     if (expectedVersion !== null && expectedVersion !== undefined && row.version !== expectedVersion) throw versionConflict(row.version);
     return row;
+  }
+
+  requireWritable(ctx: RequestContext, communityCode: string, field: string): void {
+    if (!inRanges(communityCode, writableRanges(ctx))) {
+      throw new DomainError(ErrorCode.FORBIDDEN, '超出您的辖区，不能修改', 'Outside your write jurisdiction', { field });
+    }
   }
 
   async updateResident(m: EntityManager, current: ResidentEntity, set: ResidentColumns): Promise<ResidentEntity> {
@@ -93,10 +104,10 @@ export class RegisterStore {
    * Ends a resident's membership on `on` (move-out, death, merge). When the resident heads a household that keeps
    * other members, a new head must be named; a household left empty is dissolved.
    */
-  async endMembership(m: EntityManager, residentId: string, on: string, newHeadId: string | null | undefined, field: string): Promise<{ householdId: string; changes: FieldChange[] } | null> {
+  async endMembership(m: EntityManager, ctx: RequestContext, residentId: string, on: string, newHeadId: string | null | undefined, field: string): Promise<{ householdId: string; changes: FieldChange[] } | null> {
     const membership = await this.currentMembership(m, residentId);
     if (!membership) return null;
-    const household = await this.lockHousehold(m, membership.householdId, field);
+    const household = await this.lockHousehold(m, ctx, membership.householdId, field);
     const others = (await this.currentMembers(m, household.id)).filter((x) => x.residentId !== residentId);
     const toDate = on < membership.fromDate ? membership.fromDate : on;
     await m.update(HouseholdMemberEntity, { id: membership.id }, { toDate });
@@ -122,10 +133,11 @@ export class RegisterStore {
     return { householdId: household.id, changes };
   }
 
-  async lockHousehold(m: EntityManager, id: string, field: string, expectedVersion?: number | null): Promise<HouseholdEntity> {
+  async lockHousehold(m: EntityManager, ctx: RequestContext, id: string, field: string, expectedVersion?: number | null): Promise<HouseholdEntity> {
     const householdId = requireUuid(id, field);
     const row = await m.getRepository(HouseholdEntity).createQueryBuilder('h').setLock('pessimistic_write').where('h.id = :id', { id: householdId }).getOne();
-    if (!row) throw DomainError.notFound('Household', householdId, field);
+    if (!row || !inRanges(row.communityCode, ctx.access.jurisdiction)) throw DomainError.notFound('Household', householdId, field);
+    this.requireWritable(ctx, row.communityCode, field);
     if (expectedVersion !== null && expectedVersion !== undefined && row.version !== expectedVersion) throw versionConflict(row.version);
     return row;
   }
@@ -142,6 +154,11 @@ export class RegisterStore {
     Object.assign(current, set, { version: current.version + 1 });
     return current;
   }
+}
+
+/** Register writers write in their write jurisdiction; departments (own-line tags only) in their read jurisdiction. */
+function writableRanges(ctx: RequestContext) {
+  return ctx.access.permissions.has(Permission.WRITE_REGISTER) ? ctx.access.writeJurisdiction : ctx.access.jurisdiction;
 }
 
 export function versionConflict(currentVersion: number): DomainError {

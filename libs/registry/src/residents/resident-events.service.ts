@@ -59,7 +59,7 @@ export class ResidentEventsService {
     const residence = input.residence ? await this.checkResidence(m, input.residence, 'input.residence') : null;
     let household: { id: string; communityCode: string; relationship: string; fromDate: string } | null = null;
     if (input.household) {
-      const h = await this.store.lockHousehold(m, input.household.householdId, 'input.household.householdId');
+      const h = await this.store.lockHousehold(m, ctx, input.household.householdId, 'input.household.householdId');
       if (h.status !== 'ACTIVE') throw DomainError.invalidState('该户已注销', 'The household is dissolved', 'input.household.householdId');
       this.codes.requireCode('relationship', input.household.relationship, 'input.household.relationship');
       if (input.household.relationship === '02') {
@@ -71,6 +71,7 @@ export class ResidentEventsService {
     const communityCode = input.communityCode ?? residence?.communityCode ?? household?.communityCode;
     if (!communityCode) throw DomainError.badInput('input.communityCode', '请指定所属社区', 'Give the community (or a dwelling or household it can be taken from)');
     this.codes.requireCommunity(communityCode, 'input.communityCode');
+    this.store.requireWritable(ctx, communityCode, 'input.communityCode');
     if (residence && residence.movedInOn < record.birthDate) throw DomainError.badInput('input.residence.movedInOn', '入住日期早于出生日期', 'Move-in date is before the birth date');
     await this.requireFreeIdNumber(m, record, 'input.resident.idNumber');
 
@@ -84,7 +85,7 @@ export class ResidentEventsService {
     if (household) {
       await this.store.addMember(m, household.id, resident.id, household.relationship, household.fromDate);
       changes.push({ field: 'household', old: null, new: { householdId: household.id, relationship: household.relationship } });
-      const h = await this.store.lockHousehold(m, household.id, 'input.household.householdId');
+      const h = await this.store.lockHousehold(m, ctx, household.id, 'input.household.householdId');
       await this.store.updateHousehold(m, h, {});
     }
     await this.history.record(m, ctx, [
@@ -96,7 +97,7 @@ export class ResidentEventsService {
 
   async updateResident(m: EntityManager, ctx: RequestContext, id: string, expectedVersion: number, patch: ResidentPatchInput, reason?: string | null): Promise<ResidentEntity> {
     if (!Number.isInteger(expectedVersion) || expectedVersion < 1) throw DomainError.badInput('expectedVersion', '版本号无效', 'expectedVersion must be a positive integer');
-    const current = await this.store.lockResident(m, id, 'id', expectedVersion);
+    const current = await this.store.lockResident(m, ctx, id, 'id', expectedVersion);
     const { communityCode: newCommunity, ...fields } = patch ?? {};
     const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as ResidentFieldsRaw;
     if (Object.keys(given).length === 0 && !newCommunity) throw DomainError.badInput('patch', '没有需要修改的字段', 'The patch changes nothing');
@@ -121,7 +122,10 @@ export class ResidentEventsService {
     }
     await this.requireFreeIdNumber(m, record, 'patch.idNumber', current.id);
     let communityCode = current.communityCode;
-    if (newCommunity) communityCode = this.codes.requireCommunity(newCommunity, 'patch.communityCode').code;
+    if (newCommunity) {
+      communityCode = this.codes.requireCommunity(newCommunity, 'patch.communityCode').code;
+      this.store.requireWritable(ctx, communityCode, 'patch.communityCode');
+    }
     const division = this.codes.division(communityCode);
     const retired = !!division?.validTo && division.validTo < today();
     const next = { ...record, communityCode, quarantineReason: quarantineReasonOf(record.idNumberStatus, retired) };
@@ -134,9 +138,10 @@ export class ResidentEventsService {
 
   /** 居住地变更: closes the current residence and opens the new one; the record follows to the new community. */
   async moveResident(m: EntityManager, ctx: RequestContext, input: MoveResidentInput): Promise<ResidentEntity> {
-    const current = await this.store.lockResident(m, input.residentId, 'input.residentId', input.expectedVersion);
+    const current = await this.store.lockResident(m, ctx, input.residentId, 'input.residentId', input.expectedVersion);
     if (current.status !== 'ACTIVE') throw DomainError.invalidState('只能为在册居民办理居住地变更', 'Only active residents can move', 'input.residentId');
     const residence = await this.checkResidence(m, input.residence, 'input.residence');
+    this.store.requireWritable(ctx, residence.communityCode, 'input.residence.dwellingId');
     const changes: FieldChange[] = await this.store.closeResidence(m, current.id, residence.movedInOn, 'input.residence.movedInOn');
     await this.store.openResidence(m, current.id, residence.dwellingId, residence.kind, residence.movedInOn, 'WORKER');
     changes.push({ field: 'residence', old: changes.length ? changes.pop()!.old : null, new: { dwellingId: residence.dwellingId, kind: residence.kind, movedInOn: residence.movedInOn } });
@@ -152,14 +157,14 @@ export class ResidentEventsService {
 
   /** 迁出: the person leaves; residence and household membership end. */
   async recordMoveOut(m: EntityManager, ctx: RequestContext, input: RecordMoveOutInput): Promise<ResidentEntity> {
-    const current = await this.store.lockResident(m, input.residentId, 'input.residentId', input.expectedVersion);
+    const current = await this.store.lockResident(m, ctx, input.residentId, 'input.residentId', input.expectedVersion);
     if (current.status !== 'ACTIVE') throw DomainError.invalidState('该居民不在册，无法办理迁出', 'Only active residents can move out', 'input.residentId');
     const on = requireDate(input.movedOutOn, 'input.movedOutOn');
     if (on < current.birthDate) throw DomainError.badInput('input.movedOutOn', '迁出日期早于出生日期', 'Move-out date is before the birth date');
     const reason = requireText(input.reason, 'input.reason', 500);
     const destination = optionalText(input.destination, 'input.destination', 200);
     const changes = await this.store.closeResidence(m, current.id, on, 'input.movedOutOn');
-    const membership = await this.store.endMembership(m, current.id, on, input.newHeadResidentId, 'input.residentId');
+    const membership = await this.store.endMembership(m, ctx, current.id, on, input.newHeadResidentId, 'input.residentId');
     if (membership) changes.push({ field: 'household', old: membership.householdId, new: null });
     const set = { status: 'MOVED_OUT' as const, movedOutOn: on, moveOutReason: reason, moveOutDestination: destination };
     changes.push(...diff(current, set, ['status', 'movedOutOn', 'moveOutReason', 'moveOutDestination']));
@@ -173,13 +178,13 @@ export class ResidentEventsService {
 
   /** 死亡: residence, membership and tags end on the date of death. */
   async recordDeath(m: EntityManager, ctx: RequestContext, input: RecordDeathInput): Promise<ResidentEntity> {
-    const current = await this.store.lockResident(m, input.residentId, 'input.residentId', input.expectedVersion);
+    const current = await this.store.lockResident(m, ctx, input.residentId, 'input.residentId', input.expectedVersion);
     if (current.status === 'DECEASED') throw DomainError.invalidState('已登记死亡', 'The death is already recorded', 'input.residentId');
     const on = requireDate(input.deceasedOn, 'input.deceasedOn');
     if (on < current.birthDate) throw DomainError.badInput('input.deceasedOn', '死亡日期早于出生日期', 'Date of death is before the birth date');
     const reason = optionalText(input.reason, 'input.reason', 500);
     const changes = await this.store.closeResidence(m, current.id, on, 'input.deceasedOn');
-    const membership = await this.store.endMembership(m, current.id, on, input.newHeadResidentId, 'input.residentId');
+    const membership = await this.store.endMembership(m, ctx, current.id, on, input.newHeadResidentId, 'input.residentId');
     if (membership) changes.push({ field: 'household', old: membership.householdId, new: null });
     const closedTags = await this.tags.closeAllOfResident(m, current.id, on);
     for (const code of closedTags) changes.push({ field: `tag:${code}`, old: 'held', new: null });
@@ -204,8 +209,8 @@ export class ResidentEventsService {
     const reason = requireText(input.reason, 'input.reason', 500);
     // Lock both in a fixed order so two opposite merges cannot deadlock.
     const [a, b] = [dupId, survId].sort();
-    const first = await this.store.lockResident(m, a, a === dupId ? 'input.duplicateId' : 'input.survivorId');
-    const second = await this.store.lockResident(m, b, b === dupId ? 'input.duplicateId' : 'input.survivorId');
+    const first = await this.store.lockResident(m, ctx, a, a === dupId ? 'input.duplicateId' : 'input.survivorId');
+    const second = await this.store.lockResident(m, ctx, b, b === dupId ? 'input.duplicateId' : 'input.survivorId');
     const dup = first.id === dupId ? first : second;
     const surv = first.id === survId ? first : second;
 

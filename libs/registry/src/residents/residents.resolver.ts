@@ -1,5 +1,5 @@
 import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { Ctx, RequestContext } from '@linli/core';
+import { Allow, Ctx, Permission, RequestContext } from '@linli/core';
 import { DivisionDto, CodesService } from '@linli/codes';
 import { DwellingDto, PlacesService } from '@linli/places';
 import { ResidenceDto, ResidentConnection, ResidentDto } from '../dtos/resident.dto';
@@ -30,16 +30,19 @@ export class ResidentsResolver {
     private readonly codes: CodesService,
   ) {}
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => ResidentDto, { nullable: true, description: 'A resident by uid; a merged uid answers with the survivor.' })
   resident(@Ctx() ctx: RequestContext, @Args('id', { type: () => ID }) id: string) {
     return this.residentsService.get(ctx, id);
   }
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => ResidentDto, { nullable: true, description: 'A live resident by ID number (15 or 18 digits).' })
   residentByIdNumber(@Ctx() ctx: RequestContext, @Args('idNumber') idNumber: string) {
     return this.residentsService.byIdNumber(ctx, idNumber);
   }
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => ResidentConnection)
   residents(
     @Ctx() ctx: RequestContext,
@@ -50,16 +53,20 @@ export class ResidentsResolver {
     return this.residentsService.list(ctx, filter, first, after);
   }
 
+  @Allow(Permission.READ_REGISTER)
   @Query(() => [HistoryEntryDto], { description: 'Every recorded change of a resident, oldest first.' })
-  async residentHistory(@Ctx() _ctx: RequestContext, @Args('residentId', { type: () => ID }) residentId: string) {
-    return (await this.history.forResident(residentId)).map(toHistoryDto);
+  async residentHistory(@Ctx() ctx: RequestContext, @Args('residentId', { type: () => ID }) residentId: string) {
+    const visible = await this.residentsService.get(ctx, residentId, 'residentId');
+    return visible ? (await this.history.forResident(visible.id)).map(toHistoryDto) : [];
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => ResidentDto, { description: 'Records a new resident (birth, move-in, first registration).' })
   addResident(@Ctx() ctx: RequestContext, @Args('input') input: AddResidentInput, @Args('idempotencyKey', KEY) key?: string) {
     return this.idempotency.run(ctx, key, 'addResident', input, async (m) => toResidentDto(await this.events.addResident(m, ctx, input)));
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => ResidentDto, { description: 'Corrects or updates personal fields; refused with VERSION_CONFLICT if the record changed since expectedVersion.' })
   updateResident(
     @Ctx() ctx: RequestContext,
@@ -73,21 +80,25 @@ export class ResidentsResolver {
       toResidentDto(await this.events.updateResident(m, ctx, id, expectedVersion, patch, reason)));
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => ResidentDto, { description: '居住地变更: change of residence.' })
   moveResident(@Ctx() ctx: RequestContext, @Args('input') input: MoveResidentInput, @Args('idempotencyKey', KEY) key?: string) {
     return this.idempotency.run(ctx, key, 'moveResident', input, async (m) => toResidentDto(await this.events.moveResident(m, ctx, input)));
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => ResidentDto, { description: '迁出: the resident leaves the community.' })
   recordMoveOut(@Ctx() ctx: RequestContext, @Args('input') input: RecordMoveOutInput, @Args('idempotencyKey', KEY) key?: string) {
     return this.idempotency.run(ctx, key, 'recordMoveOut', input, async (m) => toResidentDto(await this.events.recordMoveOut(m, ctx, input)));
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => ResidentDto, { description: '死亡登记.' })
   recordDeath(@Ctx() ctx: RequestContext, @Args('input') input: RecordDeathInput, @Args('idempotencyKey', KEY) key?: string) {
     return this.idempotency.run(ctx, key, 'recordDeath', input, async (m) => toResidentDto(await this.events.recordDeath(m, ctx, input)));
   }
 
+  @Allow(Permission.WRITE_REGISTER)
   @Mutation(() => ResidentDto, { description: 'Merges a duplicate record into the survivor; returns the survivor.' })
   mergeResidents(@Ctx() ctx: RequestContext, @Args('input') input: MergeResidentsInput, @Args('idempotencyKey', KEY) key?: string) {
     return this.idempotency.run(ctx, key, 'mergeResidents', input, async (m) => toResidentDto(await this.events.mergeResidents(m, ctx, input)));

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { CodesService, normalizeIdNumber } from '@linli/codes';
 import {
-  AppConfig, checkPageSize, decodeCursor, DomainError, RequestContext, requestLoader, requireUuid, toConnection,
+  AppConfig, checkPageSize, decodeCursor, DomainError, inRanges, rangesSql, RequestContext, requestLoader, requireUuid, toConnection,
 } from '@linli/core';
 import { ResidenceEntity, ResidentEntity } from '../entities/resident.entity';
 import { HouseholdMemberEntity } from '../entities/household.entity';
@@ -37,53 +37,60 @@ export class ResidentsService {
   ) {}
 
   /** By uid; a merged record answers with its survivor and `redirectedFromId`. */
-  async get(_ctx: RequestContext, id: string, field = 'id'): Promise<ResidentDto | null> {
+  async get(ctx: RequestContext, id: string, field = 'id'): Promise<ResidentDto | null> {
     const requested = requireUuid(id, field);
     const repo = this.dataSource.getRepository(ResidentEntity);
     let row = await repo.findOneBy({ id: requested });
     for (let hops = 0; row?.mergedIntoId && hops < MAX_REDIRECTS; hops++) row = await repo.findOneBy({ id: row.mergedIntoId });
-    if (!row) return null;
+    if (!row || !inRanges(row.communityCode, ctx.access.jurisdiction)) return null;
     return toResidentDto(row, row.id === requested ? null : requested);
   }
 
-  async byIdNumber(_ctx: RequestContext, idNumber: string): Promise<ResidentDto | null> {
+  async byIdNumber(ctx: RequestContext, idNumber: string): Promise<ResidentDto | null> {
     const normalized = normalizeIdNumber(idNumber ?? '');
     if (!normalized || normalized.length > 40) throw DomainError.badInput('idNumber', '证件号码不能为空', 'ID number is required');
     const row = await this.dataSource.getRepository(ResidentEntity).createQueryBuilder('r')
       .where('r.idNumber = :n AND r.mergedIntoId IS NULL', { n: normalized }).getOne();
-    return row ? toResidentDto(row) : null;
+    return row && inRanges(row.communityCode, ctx.access.jurisdiction) ? toResidentDto(row) : null;
   }
 
   /** A keyset-paginated page with the total count; every filter is a SQL predicate. */
-  async list(_ctx: RequestContext, filter: ResidentFilter | null | undefined, first: number, after: string | null | undefined) {
+  async list(ctx: RequestContext, filter: ResidentFilter | null | undefined, first: number, after: string | null | undefined) {
     checkPageSize(first, this.config.get('MAX_PAGE_SIZE'));
     const params: unknown[] = [];
-    const where = this.filterSql(filter ?? {}, params);
+    const where = this.filterSql(ctx, filter ?? {}, params);
     const countSql = `SELECT count(*)::int AS n FROM resident r WHERE ${where}`;
     const countParams = [...params];
+    // Keyset on (community_code, id): the (community_code, id) index then serves any division subtree in order.
+    let keyset = '';
     if (after) {
-      params.push(requireUuid(decodeCursor(after), 'after'));
-      params.push(first + 1);
-    } else {
-      params.push(first + 1);
+      const [code, id] = decodeCursor(after).split('|');
+      if (!/^\d{12}$/.test(code ?? '')) throw DomainError.badInput('after', '分页游标无效', 'The pagination cursor is invalid');
+      params.push(code, requireUuid(id ?? '', 'after'));
+      keyset = ` AND (r.community_code, r.id) > ($${params.length - 1}, $${params.length}::uuid)`;
     }
-    const pageSql = `SELECT r.id FROM resident r WHERE ${where}${after ? ` AND r.id > $${params.length - 1}` : ''} ORDER BY r.id LIMIT $${params.length}`;
+    params.push(first + 1);
+    const pageSql = `SELECT r.id FROM resident r WHERE ${where}${keyset} ORDER BY r.community_code, r.id LIMIT $${params.length}`;
     const [ids, [{ n }]] = await Promise.all([
       this.dataSource.query(pageSql, params) as Promise<{ id: string }[]>,
       this.dataSource.query(countSql, countParams) as Promise<{ n: number }[]>,
     ]);
-    const rows = ids.length ? await this.dataSource.getRepository(ResidentEntity).find({ where: { id: In(ids.map((x) => x.id)) }, order: { id: 'ASC' } }) : [];
-    return toConnection(rows.map((r) => toResidentDto(r)), first, (r) => r.id, n, !!after);
+    const byId = new Map(
+      ids.length ? (await this.dataSource.getRepository(ResidentEntity).findBy({ id: In(ids.map((x) => x.id)) })).map((r) => [r.id, r]) : [],
+    );
+    const rows = ids.map((x) => byId.get(x.id)).filter((r): r is ResidentEntity => !!r);
+    return toConnection(rows.map((r) => toResidentDto(r)), first, (r) => `${r.communityCode}|${r.id}`, n, !!after);
   }
 
-  private filterSql(f: ResidentFilter, params: unknown[]): string {
-    const w: string[] = [];
+  /** Row scope first: everything outside the jurisdiction is invisible, in pages and in counts alike. */
+  filterSql(ctx: RequestContext, f: ResidentFilter, params: unknown[]): string {
+    const w: string[] = [rangesSql('r.community_code', ctx.access.jurisdiction, params)];
     const p = (v: unknown) => { params.push(v); return `$${params.length}`; };
     const statuses = f.statuses?.length ? f.statuses : ['ACTIVE'];
     w.push(`r.status = ANY(${p(statuses)})`);
     if (f.divisionCode) {
       const range = this.codes.requireSubtree(f.divisionCode, 'filter.divisionCode');
-      w.push(`r.community_code BETWEEN ${p(range.from)} AND ${p(range.to)}`);
+      w.push(rangesSql('r.community_code', [range], params));
     }
     const place = f.dwellingId ? ['d.id', requireUuid(f.dwellingId, 'filter.dwellingId')]
       : f.buildingId ? ['d.building_id', requireUuid(f.buildingId, 'filter.buildingId')]
@@ -144,7 +151,7 @@ export class ResidentsService {
   byId(ctx: RequestContext, id: string): Promise<ResidentDto | null> {
     return requestLoader<string, ResidentDto | null>(ctx, 'resident.byId', async (ids) => {
       const rows = await this.dataSource.getRepository(ResidentEntity).findBy({ id: In([...ids]) });
-      return new Map(rows.map((r) => [r.id, toResidentDto(r)]));
+      return new Map(rows.filter((r) => inRanges(r.communityCode, ctx.access.jurisdiction)).map((r) => [r.id, toResidentDto(r)]));
     }, null).load(id);
   }
 }

@@ -118,8 +118,17 @@ export class TagsService implements OnModuleInit {
   }
 
   /** Assigns a manual tag, replacing the current assignment of the same tag (its attributes are kept in history). */
+  /** A tag's owner line must be one the principal may write (departments: their own line only). */
+  private requireLine(ctx: RequestContext, def: TagDefinitionEntity): void {
+    const lines = ctx.access.tagLines;
+    if (lines !== null && !lines.has(def.ownerLine)) {
+      throw new DomainError(ErrorCode.FORBIDDEN, `标签“${def.nameZh}”归属 ${def.ownerLine} 条线，您无权设置`, `The tag "${def.nameEn}" belongs to the ${def.ownerLine} line; you may not change it`, { field: 'input.tagCode' });
+    }
+  }
+
   async assign(m: EntityManager, ctx: RequestContext, input: AssignTagInput): Promise<{ residentId: string | null; householdId: string | null }> {
     const def = this.requireDefinition(input.tagCode, 'input.tagCode');
+    this.requireLine(ctx, def);
     if (def.derivation === 'RULE') {
       throw DomainError.badInput('input.tagCode', `“${def.nameZh}”由系统根据出生日期和性别自动计算，不能手工设置`, `"${def.nameEn}" is derived from birth date and sex and cannot be assigned`);
     }
@@ -134,7 +143,7 @@ export class TagsService implements OnModuleInit {
     const reason = input.reason ?? null;
     if (def.subject === 'RESIDENT') {
       if (!input.residentId || input.householdId) throw DomainError.badInput('input.residentId', '该标签须指定居民', 'This tag is assigned to a resident: give residentId only');
-      const resident = await this.store.lockResident(m, input.residentId, 'input.residentId');
+      const resident = await this.store.lockResident(m, ctx, input.residentId, 'input.residentId');
       if (resident.status !== 'ACTIVE') throw DomainError.invalidState('只能为在册居民设置标签', 'Tags can only be assigned to active residents', 'input.residentId');
       if (def.code === 'DISABLED' && resident.idNumber && !String(attributes.certificateNo).startsWith(resident.idNumber)) {
         throw DomainError.badInput('input.attributes.certificateNo', '残疾人证号应以本人身份证号开头', 'The disability certificate number must start with the holder\'s ID number');
@@ -147,7 +156,7 @@ export class TagsService implements OnModuleInit {
       return { residentId: resident.id, householdId: null };
     }
     if (!input.householdId || input.residentId) throw DomainError.badInput('input.householdId', '该标签须指定户', 'This tag is assigned to a household: give householdId only');
-    const household = await this.store.lockHousehold(m, input.householdId, 'input.householdId');
+    const household = await this.store.lockHousehold(m, ctx, input.householdId, 'input.householdId');
     if (household.status !== 'ACTIVE') throw DomainError.invalidState('该户已注销', 'The household is dissolved', 'input.householdId');
     const prior = await m.getRepository(HouseholdTagEntity).findOneBy({ householdId: household.id, tagCode: def.code, validTo: IsNull() });
     if (prior) await m.update(HouseholdTagEntity, { id: prior.id }, { validTo: validFrom < prior.validFrom ? prior.validFrom : validFrom });
@@ -159,11 +168,12 @@ export class TagsService implements OnModuleInit {
 
   async remove(m: EntityManager, ctx: RequestContext, input: RemoveTagInput): Promise<{ residentId: string | null; householdId: string | null }> {
     const def = this.requireDefinition(input.tagCode, 'input.tagCode');
+    this.requireLine(ctx, def);
     const reason = requireText(input.reason, 'input.reason', 500);
     const validTo = input.validTo ? requireDate(input.validTo, 'input.validTo', { allowFuture: true }) : today();
     const notHeld = () => DomainError.invalidState('该对象当前没有此标签', 'The tag is not currently held', 'input.tagCode');
     if (def.subject === 'RESIDENT') {
-      const resident = await this.store.lockResident(m, requireUuid(input.residentId ?? '', 'input.residentId'), 'input.residentId');
+      const resident = await this.store.lockResident(m, ctx, requireUuid(input.residentId ?? '', 'input.residentId'), 'input.residentId');
       const prior = await m.getRepository(ResidentTagEntity).findOneBy({ residentId: resident.id, tagCode: def.code, validTo: IsNull() });
       if (!prior) throw notHeld();
       await m.update(ResidentTagEntity, { id: prior.id }, { validTo: validTo < prior.validFrom ? prior.validFrom : validTo });
@@ -171,7 +181,7 @@ export class TagsService implements OnModuleInit {
       await this.history.record(m, ctx, [{ residentId: resident.id, operation: 'removeTag', reason, changes: [{ field: `tag:${def.code}`, old: prior.attributes, new: null }] }]);
       return { residentId: resident.id, householdId: null };
     }
-    const household = await this.store.lockHousehold(m, requireUuid(input.householdId ?? '', 'input.householdId'), 'input.householdId');
+    const household = await this.store.lockHousehold(m, ctx, requireUuid(input.householdId ?? '', 'input.householdId'), 'input.householdId');
     const prior = await m.getRepository(HouseholdTagEntity).findOneBy({ householdId: household.id, tagCode: def.code, validTo: IsNull() });
     if (!prior) throw notHeld();
     await m.update(HouseholdTagEntity, { id: prior.id }, { validTo: validTo < prior.validFrom ? prior.validFrom : validTo });

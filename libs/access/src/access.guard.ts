@@ -1,0 +1,29 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { GqlExecutionContext } from '@nestjs/graphql';
+import { ALLOW_KEY, DomainError, ErrorCode, Permission, PUBLIC, RequestContext } from '@linli/core';
+
+/**
+ * The global guard. A GraphQL operation without @Allow is refused (deny by default); one with it needs a signed-in
+ * principal holding one of the listed permissions, unless it is PUBLIC. HTTP routes are plain controllers (health).
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(execution: ExecutionContext): boolean {
+    if (execution.getType<string>() !== 'graphql') return true;
+    const allowed = this.reflector.getAllAndOverride<(Permission | typeof PUBLIC)[] | undefined>(ALLOW_KEY, [execution.getHandler(), execution.getClass()]);
+    const field = GqlExecutionContext.create(execution).getInfo<{ fieldName: string }>()?.fieldName;
+    if (!allowed || allowed.length === 0) {
+      throw new DomainError(ErrorCode.FORBIDDEN, '该操作未开放', 'This operation is not open to anyone', { field });
+    }
+    if (allowed.includes(PUBLIC)) return true;
+    const gql = GqlExecutionContext.create(execution).getContext<{ linli?: RequestContext; authError?: DomainError }>();
+    if (!gql.linli) throw gql.authError ?? new DomainError(ErrorCode.UNAUTHENTICATED, '未认证', 'Unauthenticated');
+    if (!allowed.some((p) => p !== PUBLIC && gql.linli!.access.permissions.has(p))) {
+      throw new DomainError(ErrorCode.FORBIDDEN, '无权执行该操作', 'You are not permitted to perform this operation', { field, details: { requires: allowed } });
+    }
+    return true;
+  }
+}

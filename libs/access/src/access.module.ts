@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessPolicyEntity, ApiClientEntity, AuditLogEntity, DepartmentEntity, SessionEntity, UserEntity } from './entities/identity.entities';
+import { AuthService } from './auth.service';
+import { AuditService } from './audit.service';
+import { IdentitiesService } from './identities.service';
+import { ContextFactory } from './context.factory';
+import { AccessGuard } from './access.guard';
+import { AuthResolver } from './auth.resolver';
+import { AuditResolver } from './audit.resolver';
+
+/** Identities, sessions, the global access guard and the audit trail. */
+@Module({
+  imports: [TypeOrmModule.forFeature([DepartmentEntity, AccessPolicyEntity, UserEntity, ApiClientEntity, SessionEntity, AuditLogEntity])],
+  providers: [AuthService, AuditService, IdentitiesService, ContextFactory, AuthResolver, AuditResolver, { provide: APP_GUARD, useClass: AccessGuard }],
+  exports: [AuthService, AuditService, IdentitiesService, ContextFactory],
+})
+export class AccessModule {}

@@ -1,0 +1,178 @@
+import { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+import {
+  FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, TypeInfo, valueFromAST, visit, visitWithTypeInfo,
+  isInputObjectType,
+} from 'graphql';
+import { AppConfig, DomainError, ErrorCode, Permission, RequestContext } from '@linli/core';
+import { AuditService } from './audit.service';
+import { PERSONAL_TYPES, SENSITIVE_FIELDS } from './policies.data';
+import { operationCost } from './query-limits';
+
+export interface LinliGraphQLContext {
+  linli?: RequestContext;
+  authError?: DomainError;
+  /** Set by the inspection: the operation reads personal data, so it is audited. */
+  personal?: boolean;
+  operationLabel?: string;
+}
+
+/** Which field a filter or argument reads, so filtering on it needs the same entitlement as reading it. */
+const FILTER_READS: Record<string, string> = {
+  sex: 'Resident.sex', ageMin: 'Resident.age', ageMax: 'Resident.age', namePrefix: 'Resident.name', populationType: 'Resident.populationType',
+  idNumberStatus: 'Resident.idNumber', quarantined: 'Resident.idNumber',
+};
+const GROUP_BY_READS: Record<string, string> = { SEX: 'Resident.sex', AGE_BAND: 'Resident.age', POPULATION_TYPE: 'Resident.populationType' };
+
+function refuse(code: ErrorCode, zh: string, en: string, field?: string, details?: Record<string, unknown>, status = 403): GraphQLError {
+  const domain = new DomainError(code, zh, en, { field, details });
+  return new GraphQLError(domain.message, { originalError: domain, extensions: { code, http: { status } } });
+}
+
+/**
+ * The one place where a query is checked against the principal's entitlements before any resolver runs:
+ * sensitive fields (through aliases, fragments and nesting), filters and arguments that read fields, visible tags,
+ * the stated purpose, the query's cost against the per-minute budget. After the response is built, it writes the
+ * audit record; if that fails, the data is not returned.
+ */
+export function accessPlugin(audit: AuditService, config: AppConfig, onAuditFailure: (err: unknown) => void): ApolloServerPlugin<LinliGraphQLContext> {
+  const budgets = new Map<string, { windowStart: number; spent: number }>();
+  const perMinute = config.get('QUERY_COST_PER_MINUTE');
+  const maxCost = config.get('QUERY_MAX_COST');
+
+  function charge(actorId: string, cost: number): void {
+    const now = Date.now();
+    let b = budgets.get(actorId);
+    if (!b || now - b.windowStart >= 60_000) {
+      b = { windowStart: now, spent: 0 };
+      budgets.set(actorId, b);
+      if (budgets.size > 50_000) budgets.clear();
+    }
+    if (b.spent + cost > perMinute) {
+      const retryAfterSeconds = Math.ceil((b.windowStart + 60_000 - now) / 1000);
+      throw refuse(ErrorCode.RATE_LIMITED, `查询配额已用完，请 ${retryAfterSeconds} 秒后重试`, `Query budget exhausted; retry in ${retryAfterSeconds} s`, undefined, { retryAfterSeconds, budgetPerMinute: perMinute }, 429);
+    }
+    b.spent += cost;
+  }
+
+  return {
+    async requestDidStart(): Promise<GraphQLRequestListener<LinliGraphQLContext>> {
+      return {
+        async didResolveOperation({ contextValue, operation, document, schema, request }) {
+          const ctx = contextValue.linli;
+          if (!operation) return;
+          const fragments = Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+          const variables = request.variables ?? {};
+          const cost = operationCost(schema, operation, fragments, variables);
+          if (cost > maxCost) {
+            throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
+          }
+          const touched = touchedFields(schema, document, operation, fragments, variables);
+          contextValue.personal = touched.personal;
+          contextValue.operationLabel = `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`;
+          if (!ctx) return; // the guard answers UNAUTHENTICATED for anything but public operations
+          charge(ctx.actor.id, cost);
+          const { fields, tags, purposes } = ctx.access;
+          if (touched.personal && !ctx.access.permissions.has(Permission.READ_REGISTER) && operation.operation === 'query' && !touched.statisticsOnly) {
+            throw refuse(ErrorCode.FORBIDDEN, '无权查看个人信息', 'You are not permitted to read personal data');
+          }
+          if (fields !== null) {
+            for (const key of touched.fields) {
+              if (SENSITIVE_FIELDS.has(key) && !fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权查看字段 ${key}`, `You are not entitled to the field ${key}`, key);
+            }
+            for (const key of touched.filterReads) {
+              if (!fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权按字段 ${key} 筛选或分组`, `You may not filter or group by ${key}`, key);
+              if (key === 'Resident.name' && fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, '无权按姓名筛选', 'You may not filter by name', key);
+            }
+            for (const key of touched.clearLookups) {
+              if (fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, `无权按 ${key} 查找`, `You may not look up by ${key}`, key);
+            }
+          }
+          if (tags !== null) {
+            for (const t of touched.tagFilters) if (!tags.has(t)) throw refuse(ErrorCode.FORBIDDEN, `无权按标签 ${t} 筛选`, `You may not filter by the tag ${t}`, 'filter.tags');
+          }
+          if (touched.personal && purposes !== null) {
+            if (!ctx.purpose) throw refuse(ErrorCode.PURPOSE_REQUIRED, '查询个人信息须说明用途（请求头 x-linli-purpose）', 'Reading personal data needs a stated purpose (header x-linli-purpose)', 'purpose', { registered: [...purposes] });
+            if (!purposes.has(ctx.purpose)) throw refuse(ErrorCode.PURPOSE_REQUIRED, `用途 ${ctx.purpose} 未登记`, `Purpose ${ctx.purpose} is not registered for you`, 'purpose', { registered: [...purposes] });
+          }
+        },
+
+        async willSendResponse({ contextValue, response, operation }) {
+          const ctx = contextValue.linli;
+          if (!ctx || response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors ?? [];
+          const denied = errors.some((e) => ['FORBIDDEN', 'PURPOSE_REQUIRED'].includes(String(e.extensions?.code)));
+          const touchedRecords = ctx.audit.residentIds.size > 0 || ctx.audit.householdIds.size > 0;
+          const mutation = operation?.operation === 'mutation';
+          if (!contextValue.personal && !touchedRecords && !mutation && !denied) return;
+          try {
+            await audit.append(ctx, {
+              operation: contextValue.operationLabel ?? 'unknown',
+              outcome: denied ? 'DENIED' : errors.length ? 'ERROR' : 'OK',
+            });
+          } catch (err) {
+            onAuditFailure(err);
+            response.body.singleResult.data = null;
+            response.body.singleResult.errors = [{
+              message: '审计记录写入失败，数据未返回 / The audit record could not be written; no data is returned',
+              extensions: { code: ErrorCode.AUDIT_UNAVAILABLE, category: 'internal', requestId: ctx.requestId },
+            }];
+            if (response.http) response.http.status = 503;
+          }
+        },
+      };
+    },
+  };
+}
+
+interface Touched {
+  fields: Set<string>;
+  filterReads: Set<string>;
+  clearLookups: Set<string>;
+  tagFilters: Set<string>;
+  personal: boolean;
+  statisticsOnly: boolean;
+}
+
+/** Every `Type.field` the operation can reach (aliases and fragments included) and what its arguments read. */
+function touchedFields(schema: GraphQLSchema, document: import('graphql').DocumentNode, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>, variables: Record<string, unknown>): Touched {
+  const out: Touched = { fields: new Set(), filterReads: new Set(), clearLookups: new Set(), tagFilters: new Set(), personal: false, statisticsOnly: true };
+  const typeInfo = new TypeInfo(schema);
+  const used = new Set<string>();
+  const collectSpreads = (node: import('graphql').ASTNode) => visit(node, { FragmentSpread(s) { if (!used.has(s.name.value) && fragments[s.name.value]) { used.add(s.name.value); collectSpreads(fragments[s.name.value]); } } });
+  collectSpreads(operation);
+  const nodes = [operation, ...[...used].map((n) => fragments[n])];
+  for (const node of nodes) {
+    visit(node, visitWithTypeInfo(typeInfo, {
+      Field(field) {
+        const parent = typeInfo.getParentType();
+        const def = typeInfo.getFieldDef();
+        if (!parent || !def) return;
+        const key = `${parent.name}.${field.name.value}`;
+        out.fields.add(key);
+        const named = getNamedType(def.type).name;
+        if (PERSONAL_TYPES.has(parent.name) || PERSONAL_TYPES.has(named)) {
+          out.personal = true;
+          if (named !== 'StatisticsResult' && parent.name !== 'StatisticsResult' && parent.name !== 'StatisticsCell') out.statisticsOnly = false;
+        }
+        for (const arg of field.arguments ?? []) {
+          const argDef = def.args.find((a) => a.name === arg.name.value);
+          if (!argDef) continue;
+          const value = valueFromAST(arg.value, argDef.type, variables as Record<string, unknown>);
+          if (arg.name.value === 'filter' && isInputObjectType(getNamedType(argDef.type)) && value && typeof value === 'object') {
+            for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+              if (v === null || v === undefined) continue;
+              if (FILTER_READS[k]) out.filterReads.add(FILTER_READS[k]);
+              if (k === 'tags' && Array.isArray(v)) v.forEach((t) => out.tagFilters.add(String(t)));
+            }
+          }
+          if (arg.name.value === 'groupBy' && Array.isArray(value)) {
+            for (const g of value) if (GROUP_BY_READS[String(g)]) out.filterReads.add(GROUP_BY_READS[String(g)]);
+          }
+          if (key === 'Query.residentByIdNumber' && arg.name.value === 'idNumber') out.clearLookups.add('Resident.idNumber');
+        }
+      },
+    }));
+  }
+  void document;
+  return out;
+}

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'crypto';
+import { DataSource } from 'typeorm';
+import { AppConfig, RequestContext } from '@linli/core';
+import { AuditLogEntity } from './entities/identity.entities';
+
+export type AuditOutcome = 'OK' | 'DENIED' | 'ERROR';
+
+export interface AuditRecordInput {
+  operation: string;
+  outcome: AuditOutcome;
+}
+
+/** The fields that enter a row's hash, in a fixed order. */
+function hashOf(prevHash: string, row: Record<string, unknown>): string {
+  const keys = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'];
+  return createHash('sha256').update(`${prevHash}|${JSON.stringify(keys.map((k) => row[k] ?? null))}`).digest('hex');
+}
+
+const GENESIS = '0'.repeat(64);
+/** Advisory lock key serialising appends, so each row links to exactly one predecessor. */
+const CHAIN_LOCK = 7_421_001;
+
+/**
+ * The audit trail: append-only (a trigger refuses UPDATE and DELETE), each row holding the hash of the previous one,
+ * so any edit or removal inside the chain is detectable by `verify`.
+ */
+@Injectable()
+export class AuditService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly config: AppConfig) {}
+
+  async append(ctx: RequestContext, input: AuditRecordInput): Promise<void> {
+    const row = {
+      occurred_at: new Date().toISOString(),
+      actor: ctx.actor.id,
+      actor_kind: ctx.actor.kind,
+      role: ctx.actor.role,
+      department: ctx.actor.departmentCode,
+      purpose: ctx.purpose,
+      operation: input.operation,
+      resident_ids: [...ctx.audit.residentIds].sort(),
+      household_ids: [...ctx.audit.householdIds].sort(),
+      fields_clear: [...ctx.audit.clearFields].sort(),
+      fields_masked: [...ctx.audit.maskedFields].sort(),
+      outcome: input.outcome,
+      request_id: ctx.requestId,
+      source_address: ctx.sourceAddress,
+    };
+    await this.dataSource.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+      const [last] = await m.query('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
+      const prevHash: string = last?.hash ?? GENESIS;
+      await m.query(
+        `INSERT INTO audit_log (occurred_at, actor, actor_kind, role, department, purpose, operation, resident_ids, household_ids,
+                                fields_clear, fields_masked, outcome, request_id, source_address, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::uuid[], $10, $11, $12, $13, $14, $15, $16)`,
+        [row.occurred_at, row.actor, row.actor_kind, row.role, row.department, row.purpose, row.operation, row.resident_ids, row.household_ids,
+          row.fields_clear, row.fields_masked, row.outcome, row.request_id, row.source_address, prevHash, hashOf(prevHash, row)],
+      );
+    });
+  }
+
+  /** Walks the chain from the oldest kept row; reports the first row whose content or link does not match. */
+  async verify(): Promise<{ ok: boolean; checked: number; firstBrokenId: string | null; reason: string | null }> {
+    let checked = 0;
+    let prev: string | null = null;
+    let afterId = '0';
+    for (;;) {
+      const rows: (Record<string, unknown> & { id: string; prev_hash: string; hash: string })[] = await this.dataSource.query(
+        `SELECT id::text, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, actor, actor_kind, role, department,
+                purpose, operation, resident_ids::text[] AS resident_ids, household_ids::text[] AS household_ids, fields_clear, fields_masked,
+                outcome, request_id, source_address, prev_hash, hash
+           FROM audit_log WHERE id > $1::bigint ORDER BY id LIMIT 5000`,
+        [afterId],
+      );
+      if (rows.length === 0) return { ok: true, checked, firstBrokenId: null, reason: null };
+      for (const row of rows) {
+        if (prev !== null && row.prev_hash !== prev) return { ok: false, checked, firstBrokenId: row.id, reason: 'LINK: previous row missing or changed' };
+        if (hashOf(row.prev_hash, row) !== row.hash) return { ok: false, checked, firstBrokenId: row.id, reason: 'CONTENT: row changed after it was written' };
+        prev = row.hash;
+        checked += 1;
+      }
+      afterId = rows[rows.length - 1].id;
+    }
+  }
+
+  async list(filter: { residentId?: string | null; actor?: string | null; from?: Date | null; to?: Date | null; purpose?: string | null; clearOnly?: boolean | null }, first: number, afterId: string | null): Promise<{ rows: AuditLogEntity[]; total: number }> {
+    const qb = this.dataSource.getRepository(AuditLogEntity).createQueryBuilder('a');
+    if (filter.residentId) qb.andWhere(':rid = ANY(a.residentIds)', { rid: filter.residentId });
+    if (filter.actor) qb.andWhere('a.actor = :actor', { actor: filter.actor });
+    if (filter.from) qb.andWhere('a.occurredAt >= :from', { from: filter.from });
+    if (filter.to) qb.andWhere('a.occurredAt < :to', { to: filter.to });
+    if (filter.purpose) qb.andWhere('a.purpose = :purpose', { purpose: filter.purpose });
+    if (filter.clearOnly) qb.andWhere('cardinality(a.fieldsClear) > 0');
+    const total = await qb.getCount();
+    if (afterId) qb.andWhere('a.id < :after', { after: afterId });
+    const rows = await qb.orderBy('a.id', 'DESC').take(first + 1).getMany();
+    return { rows, total };
+  }
+
+  /** Deletes records older than the retention period (never younger than six months; the trigger enforces that too). */
+  async purgeExpired(): Promise<number> {
+    const days = this.config.get('AUDIT_RETENTION_DAYS');
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SET LOCAL linli.audit_purge = 'on'`);
+      const result = await m.query(`DELETE FROM audit_log WHERE occurred_at < now() - make_interval(days => $1::int)`, [days]);
+      return Number(result[1] ?? 0);
+    });
+  }
+}
