@@ -12,7 +12,7 @@ import { parseArgs } from 'util';
 import { DataSource } from 'typeorm';
 import { communitySeeds, generateIdNumber, upsertDivisions } from '@linli/codes';
 import { AppConfig, postgresOptions, systemContext } from '@linli/core';
-import { copyFromStdin, ImporterModule, ImportService, parseMapping } from '@linli/importer';
+import { copyFromStdin, ImporterModule, ImportService, loadMapping } from '@linli/importer';
 import { migrate } from '../apps/cli/src/migrate';
 
 /**
@@ -157,11 +157,8 @@ async function main(): Promise<void> {
   await checkpoint.query('CHECKPOINT');
   await checkpoint.end();
   const app = await NestFactory.createApplicationContext(BenchModule.with(config), { logger: false, abortOnError: false });
-  const mapping = parseMapping({
-    format: 'csv', encoding: 'utf-8',
-    fields: { idNumber: 'idNumber', name: 'name', sex: 'sex', birthDate: { column: 'birthDate', dateFormat: 'YYYY-MM-DD' }, ethnicity: 'ethnicity', phone: 'phone' },
-    community: { column: 'communityCode', by: 'code' },
-  }, 'bench-hub-csv');
+  // The shipped hub mapping (dist/bench → repository root).
+  const mapping = await loadMapping(join(__dirname, '..', '..', 'deploy', 'import-mappings', 'hub-csv.yaml'));
   const baselineRss = process.memoryUsage.rss();
   let peakRss = baselineRss;
   const sampler = setInterval(() => {
@@ -169,7 +166,7 @@ async function main(): Promise<void> {
   }, 50);
   t = Date.now();
   const summary = await app.get(ImportService).importFile(systemContext('bench'), {
-    filePath: csvPath, mapping: { label: 'bench-hub-csv', mapping }, reportPath, batchSize: batch, writers,
+    filePath: csvPath, mapping, reportPath, batchSize: batch, writers,
   });
   const importSeconds = (Date.now() - t) / 1000;
   clearInterval(sampler);

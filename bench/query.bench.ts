@@ -1,33 +1,50 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
+import { readFileSync } from 'fs';
 import { createRequire } from 'module';
-import { cpus, totalmem } from 'os';
+import { cpus, loadavg, totalmem } from 'os';
 import { join } from 'path';
 import { parseArgs } from 'util';
+import { buildSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
 import { DataSource } from 'typeorm';
 import { AppConfig, postgresOptions } from '@linli/core';
+import { operationCost, PURPOSE_HEADER } from '@linli/access';
 import { migrate } from '../apps/cli/src/migrate';
 import { formatSummary, MAX_RESIDENTS, seedDemoDistrict } from '../apps/cli/src/seed/demo-district.seed';
+import { CpuSplit, cpuSplit, formatSplit, sampleCpu } from './query/cpu';
 
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
- *   [-- --port P] [-- --node-env development|test]`.
+ *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full]`.
+ *
  * 1. Prepares the database `linli_bench_query` (created and migrated if needed) and fills it with the synthetic demo
- *    district (1,000,000 residents by default) unless it already holds at least that many residents.
- * 2. Starts the API as a child process (`dist/apps/api/src/main.js`, port 3300, NODE_ENV development, LOG_LEVEL warn)
- *    and waits for /health. Requests carry the development actor header.
- * 3. With autocannon (warm-up, then measurement) runs two GraphQL scenarios:
- *    - a 50-row `residents` page of one community with household, tags and totalCount;
+ *    district (1,000,000 residents by default) unless it already holds at least that many residents; creates the demo
+ *    accounts (`admin demo-accounts`, idempotent).
+ * 2. BASELINE "register only": starts bench/query/register-only.main.ts as a child process — the same codes, places and
+ *    registry modules (resolvers, services, DataLoaders) with Apollo, but no access module, no access plugin, no
+ *    field middleware and no audit; every request has a full-access development context.
+ * 3. FULL PLATFORM: starts the real API (`dist/apps/api/src/main.js`, NODE_ENV development, LOG_LEVEL warn) as a
+ *    child process and calls it as the demo civil-affairs department client: bearer token from `clientToken`,
+ *    purpose header SOCIAL_ASSISTANCE; access rules, masking middleware and the audit append all run.
+ *    QUERY_COST_PER_MINUTE is raised to 1,000,000,000 for the child so the bench measures throughput, not the
+ *    per-principal budget (the cost of each request and what the default budget would allow are printed).
+ * 4. Against each server, with autocannon (warm-up, then measurement), two GraphQL scenarios:
+ *    - a 50-row `residents` page of the largest community with household, tags and totalCount;
  *    - `residentByIdNumber` with a different existing ID number on every request.
- * Prints requests/s, p50 / p99 latency and error counts beside the targets. Figures only; nothing is asserted.
+ *    One response per scenario is checked first (no errors, the expected shape, the same rows on both servers).
+ * Prints req/s, p50 / p99 latency, errors, the ratio full / baseline, the targets, the audit rows written and where
+ * the CPU went. Figures only; nothing is asserted.
  */
 
 const BENCH_DB = 'linli_bench_query';
-/** The development actor header (honoured only outside production; see AppConfig.devActorAllowed). */
-const DEV_ACTOR_HEADER = 'x-linli-dev-actor';
-const TARGETS = { page: 1_000, lookup: 4_000 } as const;
+const TARGETS = { page: 1_000, lookup: 4_000, fullOverBaseline: 0.8 } as const;
 const ID_SAMPLE = 20_000;
+/** The demo department client created by `admin demo-accounts` (never valid in production). */
+const CLIENT = { id: 'demo-civil-affairs', secret: 'demo-civil-affairs-secret-2026', purpose: 'SOCIAL_ASSISTANCE' } as const;
+/** Raised for the API child so that the per-principal budget does not throttle the bench (default 600,000). */
+const BENCH_COST_PER_MINUTE = 1_000_000_000;
+const DEFAULT_COST_PER_MINUTE = 600_000;
 
 // ---- autocannon has no type declarations; these describe the part of its programmatic API used here.
 interface CannonRequest {
@@ -66,17 +83,24 @@ interface CannonResult {
 type Autocannon = (options: CannonOptions) => PromiseLike<CannonResult>;
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
+type ScenarioKey = 'page' | 'lookup';
+type TargetKey = 'baseline' | 'full';
+
 interface Scenario {
+  key: ScenarioKey;
   name: string;
   target: number;
-  requests: CannonRequest[];
+  query: string;
+  /** Variables of the next request (rotating for the lookup). */
+  variables: () => Record<string, unknown>;
   /** Text of a response that found nothing (counted, not an error). */
   notFound?: string;
 }
 
 interface ScenarioResult {
+  target: TargetKey;
+  scenario: ScenarioKey;
   name: string;
-  target: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -87,6 +111,9 @@ interface ScenarioResult {
   non2xx: number;
   graphqlErrors: number;
   misses: number;
+  /** Rows added to audit_log during the measurement (warm-up excluded). */
+  auditRows: number;
+  cpu: CpuSplit | null;
 }
 
 function options() {
@@ -98,8 +125,8 @@ function options() {
       warmup: { type: 'string', default: '10' },
       duration: { type: 'string', default: '30' },
       port: { type: 'string', default: '3300' },
-      // NODE_ENV of the API child: the development actor header must be honoured in that environment.
-      'node-env': { type: 'string', default: 'development' },
+      'baseline-port': { type: 'string', default: '3301' },
+      only: { type: 'string' },
     },
     strict: true,
   });
@@ -108,22 +135,23 @@ function options() {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
     return n;
   };
-  return {
+  if (values.only !== undefined && values.only !== 'baseline' && values.only !== 'full') throw new Error('--only must be baseline or full');
+  const o = {
     residents: int('residents', values.residents, 1, MAX_RESIDENTS),
     connections: int('connections', values.connections, 1, 1000),
     warmup: int('warmup', values.warmup, 0, 600),
     duration: int('duration', values.duration, 1, 3600),
     port: int('port', values.port, 1, 65535),
-    nodeEnv: nodeEnv(values['node-env']),
+    baselinePort: int('baseline-port', values['baseline-port'], 1, 65535),
+    only: values.only as TargetKey | undefined,
   };
+  if (o.port === o.baselinePort) throw new Error('--port and --baseline-port must differ');
+  return o;
 }
-
-function nodeEnv(value: string | undefined): 'development' | 'test' {
-  if (value === 'development' || value === 'test') return value;
-  throw new Error('--node-env must be development or test (the development actor header is refused in production)');
-}
+type Options = ReturnType<typeof options>;
 
 const log = (line: string) => console.log(`[bench:query] ${line}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The bench database: same server and credentials as the configured DATABASE_URL, database `linli_bench_query`. */
 function benchDatabaseUrl(): string {
@@ -135,7 +163,7 @@ function benchDatabaseUrl(): string {
 async function prepareDatabase(databaseUrl: string, residents: number): Promise<DataSource> {
   const config = AppConfig.of({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' });
   await migrate(config, (line) => log(line));
-  const ds = new DataSource(postgresOptions(config));
+  const ds = new DataSource({ ...postgresOptions(config), extra: { max: 2, application_name: 'linli-bench' } });
   await ds.initialize();
   const [{ n }] = (await ds.query(`SELECT count(*)::int AS n FROM resident`)) as { n: number }[];
   if (n >= residents) {
@@ -151,48 +179,63 @@ async function prepareDatabase(databaseUrl: string, residents: number): Promise<
   return ds;
 }
 
-async function waitForHealth(baseUrl: string, api: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (api.exitCode !== null) throw new Error(`the API exited with code ${api.exitCode} before it became healthy`);
-    try {
-      const res = await fetch(`${baseUrl}/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the API did not report healthy within ${timeoutMs / 1000} s`);
+/** Runs a node script to completion with the bench's database; returns its stdout. */
+async function runNode(script: string, args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+  child.stderr?.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}: ${err.trim() || out.trim()}`);
+  return out;
 }
 
-async function startApi(databaseUrl: string, port: number, nodeEnv: string): Promise<{ api: ChildProcess; baseUrl: string; stderr: () => string }> {
-  const baseUrl = `http://localhost:${port}`;
+interface Server {
+  label: string;
+  process: ChildProcess;
+  baseUrl: string;
+  stderr: () => string;
+}
+
+async function portInUse(baseUrl: string): Promise<boolean> {
   try {
-    await fetch(`${baseUrl}/health`);
-    throw new Error(`port ${port} is already in use; stop that server or pass --port`);
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith('port ')) throw err;
+    await fetch(baseUrl, { signal: AbortSignal.timeout(2_000) });
+    return true;
+  } catch {
+    return false;
   }
-  const main = join(__dirname, '..', 'apps', 'api', 'src', 'main.js');
+}
+
+/** Starts a server child process and waits until `ready` answers true. */
+async function startServer(label: string, script: string, port: number, env: Record<string, string>, ready: (baseUrl: string) => Promise<boolean>): Promise<Server> {
+  const baseUrl = `http://localhost:${port}`;
+  if (await portInUse(baseUrl)) throw new Error(`port ${port} is already in use; stop that server or pass another port`);
   // The child inherits this environment (PATH, REDIS_URL …) with the bench's database and settings on top.
-  const api = spawn(process.execPath, [main], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: nodeEnv, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'pipe'] });
   let errors = '';
-  api.stderr?.on('data', (chunk: Buffer) => {
+  child.stderr?.on('data', (chunk: Buffer) => {
     errors = (errors + chunk.toString('utf8')).slice(-4000);
   });
-  await waitForHealth(baseUrl, api, 60_000);
-  return { api, baseUrl, stderr: () => errors };
+  const server: Server = { label, process: child, baseUrl, stderr: () => errors };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode} before it was ready: ${errors.trim()}`);
+    if (await ready(baseUrl).catch(() => false)) return server;
+    if (Date.now() > deadline) {
+      await stopServer(server);
+      throw new Error(`${label} was not ready within 60 s`);
+    }
+    await sleep(250);
+  }
 }
 
-async function stopApi(api: ChildProcess): Promise<void> {
-  if (api.exitCode !== null || api.signalCode !== null) return;
-  const exited = once(api, 'exit');
-  api.kill('SIGTERM');
-  const timer = setTimeout(() => api.kill('SIGKILL'), 10_000);
+async function stopServer(server: Server): Promise<void> {
+  const child = server.process;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
 }
@@ -204,67 +247,168 @@ const PAGE_QUERY = `query BenchPage($code: String!) {
   }
 }`;
 const LOOKUP_QUERY = `query BenchLookup($idNumber: String!) { residentByIdNumber(idNumber: $idNumber) { id name } }`;
+const TOKEN_MUTATION = `mutation BenchToken($clientId: String!, $clientSecret: String!) {
+  clientToken(clientId: $clientId, clientSecret: $clientSecret) { accessToken expiresIn }
+}`;
 
-const HEADERS = { 'content-type': 'application/json', [DEV_ACTOR_HEADER]: 'bench-query' };
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
-async function graphql(baseUrl: string, query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
-  if (!res.ok || body.errors?.length || !body.data) throw new Error(`GraphQL check failed (${res.status}): ${JSON.stringify(body).slice(0, 500)}`);
+async function graphql(baseUrl: string, headers: Record<string, string>, query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const text = await res.text();
+  let body: { data?: Record<string, unknown> | null; errors?: unknown[] };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new Error(`GraphQL check failed (${res.status}): not JSON: ${text.slice(0, 300)}`);
+  }
+  if (!res.ok || body.errors?.length || !body.data) throw new Error(`GraphQL check failed (${res.status}): ${text.slice(0, 500)}`);
   return body.data;
 }
 
-async function measure(baseUrl: string, scenario: Scenario, o: ReturnType<typeof options>): Promise<ScenarioResult> {
+// ---- shape checks of one response per scenario
+
+interface PageNode { id: string; name: string; sex: string; birthDate: string; household: { id: string; householdNumber: string } | null; tags: { code: string }[] }
+interface Page { totalCount: number; edges: { node: PageNode }[] }
+
+function checkPage(data: Record<string, unknown>, label: string): Page {
+  const page = data.residents as Page | undefined;
+  const fail = (why: string) => { throw new Error(`${label}: residents page has the wrong shape: ${why}`); };
+  if (!page || typeof page.totalCount !== 'number' || !Array.isArray(page.edges)) fail('no totalCount / edges');
+  if (page!.edges.length !== 50) fail(`expected 50 rows, got ${page!.edges.length}`);
+  if (page!.totalCount < 50) fail(`totalCount ${page!.totalCount} < 50`);
+  for (const { node } of page!.edges) {
+    if (!node || typeof node.id !== 'string' || typeof node.name !== 'string' || typeof node.sex !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(node.birthDate)) {
+      fail(`bad node ${JSON.stringify(node)}`);
+    }
+    if (node.name.includes('*')) fail(`name is masked (${node.name}); the client should read names in clear`);
+    if (node.household !== null && (typeof node.household?.id !== 'string' || typeof node.household.householdNumber !== 'string')) fail(`bad household ${JSON.stringify(node.household)}`);
+    if (!Array.isArray(node.tags) || node.tags.some((t) => typeof t?.code !== 'string')) fail(`bad tags ${JSON.stringify(node.tags)}`);
+  }
+  if (!page!.edges.some(({ node }) => node.household !== null)) fail('no row has a household');
+  return page!;
+}
+
+function checkLookup(data: Record<string, unknown>, label: string): { id: string; name: string } {
+  const r = data.residentByIdNumber as { id?: unknown; name?: unknown } | null | undefined;
+  if (!r || typeof r.id !== 'string' || typeof r.name !== 'string') throw new Error(`${label}: residentByIdNumber has the wrong shape: ${JSON.stringify(r)}`);
+  return r as { id: string; name: string };
+}
+
+/** The query cost the access plugin charges for each scenario (computed from the committed schema.gql). */
+function costs(): Partial<Record<ScenarioKey, number>> {
+  try {
+    const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.gql'), 'utf8'));
+    const cost = (q: string, variables: Record<string, unknown>) => {
+      const op = parse(q).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+      return operationCost(schema, op, {}, variables);
+    };
+    return { page: cost(PAGE_QUERY, { code: '330203003001' }), lookup: cost(LOOKUP_QUERY, { idNumber: 'x' }) };
+  } catch {
+    return {};
+  }
+}
+
+async function auditCount(ds: DataSource): Promise<number> {
+  const [{ n }] = (await ds.query(`SELECT count(*)::int AS n FROM audit_log`)) as { n: number }[];
+  return n;
+}
+
+async function measure(
+  ds: DataSource, server: Server, target: TargetKey, scenario: Scenario, headers: () => Promise<Record<string, string>>, o: Options,
+): Promise<ScenarioResult> {
   const counters = { graphqlErrors: 0, misses: 0 };
-  const requests = scenario.requests.map((r) => ({
-    ...r,
+  const requests: CannonRequest[] = [{
+    method: 'POST', path: '/graphql',
+    setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: scenario.query, variables: scenario.variables() }) }),
     onResponse: (_status: number, body: string) => {
       if (body.includes('"errors"')) counters.graphqlErrors++;
       else if (scenario.notFound && body.includes(scenario.notFound)) counters.misses++;
     },
-  }));
-  const common = { url: `${baseUrl}/graphql`, connections: o.connections, pipelining: 1, method: 'POST', headers: HEADERS, requests };
+  }];
+  const common = { url: `${server.baseUrl}/graphql`, connections: o.connections, pipelining: 1, method: 'POST', headers: await headers(), requests };
   if (o.warmup > 0) {
-    log(`${scenario.name}: warm-up ${o.warmup} s …`);
+    log(`${server.label} / ${scenario.name}: warm-up ${o.warmup} s …`);
     await autocannon({ ...common, duration: o.warmup });
     counters.graphqlErrors = 0;
     counters.misses = 0;
   }
-  log(`${scenario.name}: measuring ${o.duration} s with ${o.connections} connections …`);
+  log(`${server.label} / ${scenario.name}: measuring ${o.duration} s with ${o.connections} connections …`);
+  const auditBefore = await auditCount(ds);
+  const cpuBefore = sampleCpu(server.process.pid, BENCH_DB);
   const result = await autocannon({ ...common, duration: o.duration });
+  const cpuAfter = sampleCpu(server.process.pid, BENCH_DB);
+  const auditRows = (await auditCount(ds)) - auditBefore;
   return {
-    name: scenario.name, target: scenario.target, requestsPerSecond: result.requests.mean, p50: result.latency.p50, p99: result.latency.p99,
+    target, scenario: scenario.key, name: scenario.name, requestsPerSecond: result.requests.mean, p50: result.latency.p50, p99: result.latency.p99,
     max: result.latency.max, total: result.requests.total ?? 0, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
-    ...counters,
+    ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter),
   };
 }
 
-function report(results: ScenarioResult[], machine: string, setup: string): void {
-  console.log('');
-  console.log(`machine: ${machine}`);
-  console.log(`setup:   ${setup}`);
-  console.log('');
-  const header = ['scenario', 'req/s (mean)', 'target', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'errors', 'timeouts', 'non-2xx', 'GraphQL errors', 'not found'];
-  const rows = results.map((r) => [
-    r.name, r.requestsPerSecond.toFixed(0), `≥ ${r.target} (${r.requestsPerSecond >= r.target ? 'met' : 'not met'})`, String(r.p50), String(r.p99),
-    String(r.max), String(r.total), String(r.errors), String(r.timeouts), String(r.non2xx), String(r.graphqlErrors), String(r.misses),
-  ]);
+function table(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
+}
+
+const TARGET_LABEL: Record<TargetKey, string> = { baseline: 'register only (baseline)', full: 'full platform (civil-affairs client)' };
+
+function report(results: ScenarioResult[], scenarios: Scenario[], machine: string, setup: string[], audit: { before: number; after: number } | null, cost: Partial<Record<ScenarioKey, number>>): void {
+  console.log('');
+  console.log(`machine: ${machine}`);
+  for (const line of setup) console.log(`setup:   ${line}`);
+  console.log('');
+  table(
+    ['server', 'scenario', 'req/s (mean)', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'errors', 'timeouts', 'non-2xx', 'GraphQL errors', 'not found', 'audit rows'],
+    results.map((r) => [
+      TARGET_LABEL[r.target], r.name, r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99), String(r.max), String(r.total), String(r.errors),
+      String(r.timeouts), String(r.non2xx), String(r.graphqlErrors), String(r.misses), String(r.auditRows),
+    ]),
+  );
+  console.log('');
+  const find = (t: TargetKey, s: ScenarioKey) => results.find((r) => r.target === t && r.scenario === s);
+  table(
+    ['scenario', 'register target', 'baseline', 'full', 'full / baseline', `access+audit target (≥ ${TARGETS.fullOverBaseline}×)`],
+    scenarios.map((s) => {
+      const b = find('baseline', s.key);
+      const f = find('full', s.key);
+      const met = (v: number | undefined, t: number) => (v === undefined ? 'n/a' : v >= t ? 'met' : 'not met');
+      const ratio = b && f && b.requestsPerSecond > 0 ? f.requestsPerSecond / b.requestsPerSecond : undefined;
+      return [
+        s.name, `≥ ${s.target} req/s (baseline ${met(b?.requestsPerSecond, s.target)}, full ${met(f?.requestsPerSecond, s.target)})`,
+        b ? b.requestsPerSecond.toFixed(0) : 'n/a', f ? f.requestsPerSecond.toFixed(0) : 'n/a',
+        ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`, met(ratio, TARGETS.fullOverBaseline),
+      ];
+    }),
+  );
+  console.log('');
+  console.log('CPU during each measurement (1.00 = one core busy; the machine has ' + cpus().length + '):');
+  for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name}: ${formatSplit(r.cpu)}`);
+  console.log('');
+  if (audit) {
+    const fullRequests = results.filter((r) => r.target === 'full').reduce((a, r) => a + r.total, 0);
+    console.log(`audit_log: ${audit.before} rows before the full-platform run, ${audit.after} after: ${audit.after - audit.before} rows written `
+      + `(warm-up, checks and measurement; ${fullRequests} measured requests wrote ${results.filter((r) => r.target === 'full').reduce((a, r) => a + r.auditRows, 0)}).`);
+    console.log('          The audit trail is append-only: these rows stay in linli_bench_query.');
+  }
+  const perMinute = (c: number | undefined) => (c ? `${c} (default budget ${DEFAULT_COST_PER_MINUTE.toLocaleString('en')}/min ≈ ${Math.floor(DEFAULT_COST_PER_MINUTE / c).toLocaleString('en')} requests/min, ${(DEFAULT_COST_PER_MINUTE / c / 60).toFixed(1)}/s per principal)` : 'n/a');
+  console.log(`query cost charged per request: page ${perMinute(cost.page)}; lookup ${perMinute(cost.lookup)}.`);
+  console.log(`QUERY_COST_PER_MINUTE was set to ${BENCH_COST_PER_MINUTE.toLocaleString('en')} for the API child, so the budget did not throttle the bench.`);
   console.log('');
 }
 
 async function main(): Promise<void> {
   const o = options();
   const started = Date.now();
-  const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}`;
+  const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, `
+    + `load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
   log(`machine: ${machine}`);
   const databaseUrl = benchDatabaseUrl();
   const ds = await prepareDatabase(databaseUrl, o.residents);
-  let api: ChildProcess | null = null;
+  const servers: Server[] = [];
   try {
     const [pg] = (await ds.query(`SELECT current_setting('server_version') AS v, (SELECT count(*) FROM resident)::int AS residents`)) as { v: string; residents: number }[];
     // The largest community: the page's totalCount then counts the most rows (a conservative choice).
@@ -276,44 +420,93 @@ async function main(): Promise<void> {
     const ids = ((await ds.query(
       `SELECT id_number FROM resident WHERE id_number IS NOT NULL AND merged_into_id IS NULL ORDER BY md5(id::text) LIMIT ${ID_SAMPLE}`,
     )) as { id_number: string }[]).map((r) => r.id_number);
-    await ds.destroy();
+    if (ids.length === 0) throw new Error('the bench database holds no live resident with an ID number');
 
-    log('starting the API …');
-    const server = await startApi(databaseUrl, o.port, o.nodeEnv);
-    api = server.api;
-    const { baseUrl } = server;
+    const childEnv = { DATABASE_URL: databaseUrl, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    if (o.only !== 'baseline') {
+      log('creating the demo accounts (idempotent) …');
+      await runNode(join(__dirname, '..', 'apps', 'cli', 'src', 'admin.js'), ['demo-accounts'], childEnv);
+    }
 
-    // One checked request per scenario before measuring: the figures mean nothing if the answers are wrong.
-    const page = (await graphql(baseUrl, PAGE_QUERY, { code: community.code })).residents as { totalCount: number; edges: unknown[] };
-    if (page.edges.length !== 50) throw new Error(`expected a 50-row page, got ${page.edges.length}`);
-    const found = (await graphql(baseUrl, LOOKUP_QUERY, { idNumber: ids[0] })).residentByIdNumber;
-    if (!found) throw new Error(`residentByIdNumber found nothing for ${ids[0]}`);
-    log(`checked: page of ${community.code} (totalCount ${page.totalCount}), lookup of ${ids.length} sampled ID numbers`);
-
-    const pageBody = JSON.stringify({ query: PAGE_QUERY, variables: { code: community.code } });
     let next = 0;
     const scenarios: Scenario[] = [
-      { name: 'residents page (50 rows)', target: TARGETS.page, requests: [{ method: 'POST', path: '/graphql', body: pageBody }] },
+      { key: 'page', name: 'residents page (50 rows)', target: TARGETS.page, query: PAGE_QUERY, variables: () => ({ code: community.code }) },
       {
-        name: 'residentByIdNumber', target: TARGETS.lookup, notFound: '"residentByIdNumber":null',
-        requests: [{
-          method: 'POST', path: '/graphql',
-          setupRequest: (request) => {
-            const idNumber = ids[next++ % ids.length];
-            return { ...request, body: JSON.stringify({ query: LOOKUP_QUERY, variables: { idNumber } }) };
-          },
-        }],
+        key: 'lookup', name: 'residentByIdNumber', target: TARGETS.lookup, query: LOOKUP_QUERY, notFound: '"residentByIdNumber":null',
+        variables: () => ({ idNumber: ids[next++ % ids.length] }),
       },
     ];
     const results: ScenarioResult[] = [];
-    for (const scenario of scenarios) results.push(await measure(baseUrl, scenario, o));
-    report(results, machine, `PostgreSQL ${pg?.v}, ${pg?.residents} residents, community ${community.code} with ${community.n} residents, `
-      + `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s per scenario, API NODE_ENV ${o.nodeEnv}`);
-    const apiErrors = server.stderr().trim();
-    if (apiErrors) log(`API stderr (last lines):\n${apiErrors}`);
+    let reference: { pageIds: string; totalCount: number; lookupId: string } | null = null;
+    const sameRows = (label: string, page: Page, lookup: { id: string }) => {
+      const pageIds = page.edges.map((e) => e.node.id).join(',');
+      if (!reference) {
+        reference = { pageIds, totalCount: page.totalCount, lookupId: lookup.id };
+        return;
+      }
+      if (reference.pageIds !== pageIds || reference.totalCount !== page.totalCount || reference.lookupId !== lookup.id) {
+        throw new Error(`${label} answers with other rows than the baseline: the two servers would not be doing the same work`);
+      }
+    };
+
+    // ---- (a) baseline: register only
+    if (o.only !== 'full') {
+      log('starting the register-only baseline (no access module, no plugin, no field middleware, no audit) …');
+      const server = await startServer(TARGET_LABEL.baseline, join(__dirname, 'query', 'register-only.main.js'), o.baselinePort, childEnv,
+        async (baseUrl) => (await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: JSON_HEADERS, body: '{"query":"{ __typename }"}' })).ok);
+      servers.push(server);
+      const page = checkPage(await graphql(server.baseUrl, JSON_HEADERS, PAGE_QUERY, { code: community.code }), server.label);
+      const found = checkLookup(await graphql(server.baseUrl, JSON_HEADERS, LOOKUP_QUERY, { idNumber: ids[0] }), server.label);
+      sameRows(server.label, page, found);
+      log(`checked: page of ${community.code} (totalCount ${page.totalCount}), lookup of ${ids[0]!.slice(0, 6)}… (${ids.length} sampled ID numbers)`);
+      for (const s of scenarios) results.push(await measure(ds, server, 'baseline', s, async () => JSON_HEADERS, o));
+      await stopServer(server);
+      const stderr = server.stderr().trim();
+      if (stderr) log(`${server.label} stderr (last lines):\n${stderr}`);
+    }
+
+    // ---- (b) full platform as the civil-affairs department client
+    let audit: { before: number; after: number } | null = null;
+    if (o.only !== 'baseline') {
+      log(`starting the API (NODE_ENV development, LOG_LEVEL warn, QUERY_COST_PER_MINUTE ${BENCH_COST_PER_MINUTE}) …`);
+      const server = await startServer(TARGET_LABEL.full, join(__dirname, '..', 'apps', 'api', 'src', 'main.js'), o.port,
+        { ...childEnv, QUERY_COST_PER_MINUTE: String(BENCH_COST_PER_MINUTE) },
+        async (baseUrl) => (await fetch(`${baseUrl}/health`)).ok);
+      servers.push(server);
+      audit = { before: await auditCount(ds), after: 0 };
+      // A fresh token per scenario, so a long --duration never outlives ACCESS_TOKEN_TTL_SECONDS.
+      const signedIn = async (): Promise<Record<string, string>> => {
+        const data = await graphql(server.baseUrl, JSON_HEADERS, TOKEN_MUTATION, { clientId: CLIENT.id, clientSecret: CLIENT.secret });
+        const { accessToken, expiresIn } = data.clientToken as { accessToken: string; expiresIn: number };
+        if (o.warmup + o.duration + 30 > expiresIn) log(`warning: the access token expires in ${expiresIn} s, before the scenario ends`);
+        return { ...JSON_HEADERS, authorization: `Bearer ${accessToken}`, [PURPOSE_HEADER]: CLIENT.purpose };
+      };
+      const headers = await signedIn();
+      const page = checkPage(await graphql(server.baseUrl, headers, PAGE_QUERY, { code: community.code }), server.label);
+      const found = checkLookup(await graphql(server.baseUrl, headers, LOOKUP_QUERY, { idNumber: ids[0] }), server.label);
+      sameRows(server.label, page, found);
+      const checkedAudit = (await auditCount(ds)) - audit.before;
+      if (checkedAudit !== 2) throw new Error(`expected the two checked requests to write 2 audit rows, found ${checkedAudit}`);
+      log(`checked: ${CLIENT.id} with purpose ${CLIENT.purpose} reads the same page and lookup; 2 audit rows written`);
+      for (const s of scenarios) results.push(await measure(ds, server, 'full', s, signedIn, o));
+      await stopServer(server);
+      audit.after = await auditCount(ds);
+      const stderr = server.stderr().trim();
+      if (stderr) log(`${server.label} stderr (last lines):\n${stderr}`);
+    }
+
+    report(results, scenarios, machine, [
+      `PostgreSQL ${pg?.v}, ${pg?.residents} residents, community ${community.code} with ${community.n} residents (page and totalCount), `
+        + `${ids.length} rotating ID numbers (lookup)`,
+      `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s measured per scenario and server; `
+        + 'autocannon runs in this process, on the same machine as the servers and PostgreSQL',
+      'baseline: bench/query/register-only.main.ts (codes, places, registry; no access module / plugin / field middleware / audit; full-access context)',
+      `full: dist/apps/api/src/main.js, NODE_ENV development, LOG_LEVEL warn, QUERY_COST_PER_MINUTE ${BENCH_COST_PER_MINUTE} (raised for the bench), `
+        + `client ${CLIENT.id}, ${PURPOSE_HEADER}: ${CLIENT.purpose}`,
+    ], audit, costs());
   } finally {
+    for (const server of servers) await stopServer(server).catch(() => undefined);
     if (ds.isInitialized) await ds.destroy();
-    if (api) await stopApi(api);
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 }

@@ -22,13 +22,20 @@ export function graphqlOptions(config: AppConfig, logger: Logger, contexts: Cont
     playground: false,
     validationRules: [...depthAndAliasRules(config.get('QUERY_MAX_DEPTH'), config.get('QUERY_MAX_ALIASES'))],
     buildSchemaOptions: { fieldMiddleware: [fieldAccessMiddleware] },
-    plugins: [accessPlugin(audit, config, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audit write failed; response withheld'))],
+    plugins: [
+      accessPlugin(
+        audit,
+        config,
+        (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audit write failed; response withheld'),
+        (err, requestId) => logger.error({ requestId, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'internal error'),
+      ),
+    ],
     context: async ({ req }: { req: IncomingMessage & { body?: { extensions?: { purpose?: unknown } } } }): Promise<LinliGraphQLContext> => {
       const result = await contexts.fromRequest(req, req.body?.extensions?.purpose);
       return result instanceof DomainError ? { authError: result } : { linli: result };
     },
-    formatError: (formatted, error) =>
-      formatGraphQLError(formatted, error, (cause) => logger.error({ err: cause instanceof Error ? { message: cause.message, stack: cause.stack } : String(cause) }, 'internal error in resolver')),
+    // Internal errors are logged with their request id by the access plugin; here they are only hidden.
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, () => undefined),
   };
 }
 

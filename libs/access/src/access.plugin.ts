@@ -3,6 +3,7 @@ import {
   FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, TypeInfo, valueFromAST, visit, visitWithTypeInfo,
   isInputObjectType,
 } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 import { AppConfig, DomainError, ErrorCode, Permission, RequestContext } from '@linli/core';
 import { AuditService } from './audit.service';
 import { PERSONAL_TYPES, SENSITIVE_FIELDS } from './policies.data';
@@ -34,7 +35,12 @@ function refuse(code: ErrorCode, zh: string, en: string, field?: string, details
  * the stated purpose, the query's cost against the per-minute budget. After the response is built, it writes the
  * audit record; if that fails, the data is not returned.
  */
-export function accessPlugin(audit: AuditService, config: AppConfig, onAuditFailure: (err: unknown) => void): ApolloServerPlugin<LinliGraphQLContext> {
+export function accessPlugin(
+  audit: AuditService,
+  config: AppConfig,
+  onAuditFailure: (err: unknown) => void,
+  onInternalError: (err: unknown, requestId: string | null) => void,
+): ApolloServerPlugin<LinliGraphQLContext> {
   const budgets = new Map<string, { windowStart: number; spent: number }>();
   const perMinute = config.get('QUERY_COST_PER_MINUTE');
   const maxCost = config.get('QUERY_MAX_COST');
@@ -61,7 +67,9 @@ export function accessPlugin(audit: AuditService, config: AppConfig, onAuditFail
           const ctx = contextValue.linli;
           if (!operation) return;
           const fragments = Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
-          const variables = request.variables ?? {};
+          // Declared defaults count too: cost is computed on the values the execution will use.
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          const variables = coerced.coerced ?? request.variables ?? {};
           const cost = operationCost(schema, operation, fragments, variables);
           if (cost > maxCost) {
             throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
@@ -96,10 +104,21 @@ export function accessPlugin(audit: AuditService, config: AppConfig, onAuditFail
           }
         },
 
+        async didEncounterErrors({ contextValue, errors }) {
+          for (const e of errors) {
+            if (!(e.originalError instanceof DomainError) && e.originalError) onInternalError(e.originalError, contextValue.linli?.requestId ?? null);
+          }
+        },
+
         async willSendResponse({ contextValue, response, operation }) {
           const ctx = contextValue.linli;
-          if (!ctx || response.body.kind !== 'single') return;
+          if (response.body.kind !== 'single') return;
           const errors = response.body.singleResult.errors ?? [];
+          // An internal error carries the request id, so support can find its log line.
+          if (ctx && errors.length) {
+            response.body.singleResult.errors = errors.map((e) => (e.extensions?.code === ErrorCode.INTERNAL ? { ...e, extensions: { ...e.extensions, requestId: ctx.requestId } } : e));
+          }
+          if (!ctx) return;
           const denied = errors.some((e) => ['FORBIDDEN', 'PURPOSE_REQUIRED'].includes(String(e.extensions?.code)));
           const touchedRecords = ctx.audit.residentIds.size > 0 || ctx.audit.householdIds.size > 0;
           const mutation = operation?.operation === 'mutation';

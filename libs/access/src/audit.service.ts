@@ -71,7 +71,7 @@ export class AuditService {
         `SELECT id::text, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, actor, actor_kind, role, department,
                 purpose, operation, resident_ids::text[] AS resident_ids, household_ids::text[] AS household_ids, fields_clear, fields_masked,
                 outcome, request_id, source_address, prev_hash, hash
-           FROM audit_log WHERE id > $1::bigint ORDER BY id LIMIT 5000`,
+           FROM audit_log WHERE audit_log.id > $1::bigint ORDER BY audit_log.id LIMIT 5000`, // by the number, not the text alias
         [afterId],
       );
       if (rows.length === 0) return { ok: true, checked, firstBrokenId: null, reason: null };

@@ -109,7 +109,8 @@ export class AuthService {
   /** Exchanges a refresh token for a new pair; the old refresh token stops working (rotation). */
   async refresh(refreshToken: string): Promise<TokenPair> {
     const next = randomSecret();
-    const [row] = await this.dataSource.query(
+    // UPDATE … RETURNING answers [rows, count] through TypeORM.
+    const [[row]]: [{ id: string; principal_kind: 'USER' | 'CLIENT'; principal_id: string }[]] = await this.dataSource.query(
       `UPDATE auth_session SET refresh_hash = $2
         WHERE refresh_hash = $1 AND revoked_at IS NULL AND expires_at > now()
         RETURNING id, principal_kind, principal_id`,
@@ -126,7 +127,7 @@ export class AuthService {
 
   /** Ends every session of a user or client (security officer), e.g. after a lost laptop or a leaked secret. */
   async revokeAllSessions(kind: 'USER' | 'CLIENT', principalId: string): Promise<number> {
-    const rows = await this.dataSource.query(
+    const [rows]: [{ id: string }[]] = await this.dataSource.query(
       `UPDATE auth_session SET revoked_at = now() WHERE principal_kind = $1 AND principal_id = $2 AND revoked_at IS NULL RETURNING id`,
       [kind, principalId],
     );

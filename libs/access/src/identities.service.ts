@@ -77,7 +77,8 @@ export class IdentitiesService {
   }
 
   async disableUser(username: string): Promise<void> {
-    const rows = await this.dataSource.query(`UPDATE app_user SET disabled_at = now() WHERE username = $1 AND disabled_at IS NULL RETURNING id`, [username]);
+    // UPDATE … RETURNING answers [rows, count] through TypeORM.
+    const [rows]: [{ id: string }[]] = await this.dataSource.query(`UPDATE app_user SET disabled_at = now() WHERE username = $1 AND disabled_at IS NULL RETURNING id`, [username]);
     if (rows.length) await this.dataSource.query(`UPDATE auth_session SET revoked_at = now() WHERE principal_kind = 'USER' AND principal_id = $1 AND revoked_at IS NULL`, [rows[0].id]);
   }
 }

@@ -85,7 +85,7 @@ const PHONE = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
 const PASSPORT_LIKE = /^[A-Z0-9]{5,20}$/;
 
 export function namePinyin(name: string): string {
-  return pinyin(name, { toneType: 'none', separator: '', nonZh: 'consecutive' }).toLowerCase().replace(/[^a-z0-9]/g, '');
+  return pinyin(name, { toneType: 'none', separator: '', nonZh: 'consecutive', v: true }).toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
 function clean(v: string | null | undefined): string | null {
