@@ -179,7 +179,8 @@ describe('residents over GraphQL (real PostgreSQL)', () => {
     it('filters by community, sex, age and name prefix, pages with cursors and counts the total', async () => {
       const other = await api.community('分页测试社区');
       const made = [];
-      for (let i = 0; i < 5; i++) made.push(await other.resident({ name: `分页${i}`, sex: i % 2 ? '2' : '1', birthDate: `19${50 + i * 10}-06-15` }));
+      const tag = Math.random().toString(36).slice(2, 6);
+      for (let i = 0; i < 5; i++) made.push(await other.resident({ name: `分页${tag}${i}`, sex: i % 2 ? '2' : '1', birthDate: `19${50 + i * 10}-06-15` }));
       const q = `query($f: ResidentFilter, $after: String) { residents(filter: $f, first: 2, after: $after) { totalCount edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`;
       const p1 = await api.ok(q, { f: { divisionCode: other.code } });
       expect(p1.residents.totalCount).toBe(5);
@@ -193,10 +194,10 @@ describe('residents over GraphQL (real PostgreSQL)', () => {
       expect(women.residents.totalCount).toBe(2);
       const aged = await api.ok(q, { f: { divisionCode: other.code, ageMin: 60 } });
       expect(aged.residents.totalCount).toBe(2); // born 1950 and 1960
-      const named = await api.ok(q, { f: { divisionCode: other.code, namePrefix: '分页3' } });
+      const named = await api.ok(q, { f: { divisionCode: other.code, namePrefix: `分页${tag}3` } });
       expect(named.residents.totalCount).toBe(1);
       // The subdistrict filter includes the community.
-      const township = await api.ok(q, { f: { divisionCode: '330203001000', namePrefix: '分页4' } });
+      const township = await api.ok(q, { f: { divisionCode: '330203001000', namePrefix: `分页${tag}4` } });
       expect(township.residents.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(made[4].id);
     });
 

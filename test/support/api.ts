@@ -90,16 +90,18 @@ export class TestApi {
   }
 }
 
-let sequence = Math.floor(Math.random() * 400);
-
-/** A fresh, valid ID number: a random birth date and a sequence whose parity gives the sex. */
+/**
+ * A fresh, valid ID number: a random address code (any 6 digits pass: retired codes are valid inside IDs), a random
+ * birth date unless given, and a random sequence whose parity gives the sex. Test files share one database, so the
+ * space is kept large enough (millions of numbers per birth date) that two files never draw the same number.
+ */
 export function newIdNumber(sex: '1' | '2' = '1', birthDate?: string): string {
-  const year = 1940 + Math.floor(Math.random() * 60);
+  const year = 1950 + Math.floor(Math.random() * 50); // ages 26–76: no derived age tags unless a test asks for them
   const month = String(1 + Math.floor(Math.random() * 12)).padStart(2, '0');
   const day = String(1 + Math.floor(Math.random() * 28)).padStart(2, '0');
-  sequence = (sequence + 1) % 500;
-  const seq = sequence * 2 + (sex === '1' ? 1 : 0);
-  return generateIdNumber('330203', birthDate ?? `${year}-${month}-${day}`, seq);
+  const address = `33${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`;
+  const seq = Math.floor(Math.random() * 500) * 2 + (sex === '1' ? 1 : 0);
+  return generateIdNumber(address, birthDate ?? `${year}-${month}-${day}`, seq);
 }
 
 export class TestCommunity {
