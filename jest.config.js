@@ -5,7 +5,7 @@ module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/libs/**/__tests__/**/*.spec.ts', '<rootDir>/apps/**/__tests__/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  moduleNameMapper: { '^@linli/(core|codes|places|registry|importer|access)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: { '^@linli/(core|codes|places|registry|importer|access|sync)$': '<rootDir>/libs/$1/src' },
   setupFiles: ['<rootDir>/test/env.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 30000,

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { createRequire } from 'module';
-import { cpus, loadavg, totalmem } from 'os';
+import { cpus, loadavg, tmpdir, totalmem } from 'os';
 import { join } from 'path';
 import { parseArgs } from 'util';
 import { buildSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
@@ -13,6 +13,7 @@ import { operationCost, PURPOSE_HEADER } from '@linli/access';
 import { migrate } from '../apps/cli/src/migrate';
 import { formatSummary, MAX_RESIDENTS, seedDemoDistrict } from '../apps/cli/src/seed/demo-district.seed';
 import { CpuSplit, cpuSplit, formatSplit, sampleCpu } from './query/cpu';
+import { formatPool, PoolSnapshot, samplePool } from './query/pool';
 
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
@@ -29,6 +30,8 @@ import { CpuSplit, cpuSplit, formatSplit, sampleCpu } from './query/cpu';
  *    purpose header SOCIAL_ASSISTANCE; access rules, masking middleware and the audit append all run.
  *    QUERY_COST_PER_MINUTE is raised to 1,000,000,000 for the child so the bench measures throughput, not the
  *    per-principal budget (the cost of each request and what the default budget would allow are printed).
+ *    Unless SYNC_TARGETS_DIR is set, the API gets an empty sync targets directory (reads sync nothing, and the
+ *    committed targets need legacy credentials in the environment before the API starts).
  * 4. Against each server, with autocannon (warm-up, then measurement), two GraphQL scenarios:
  *    - a 50-row `residents` page of the largest community with household, tags and totalCount;
  *    - `residentByIdNumber` with a different existing ID number on every request.
@@ -45,6 +48,13 @@ const CLIENT = { id: 'demo-civil-affairs', secret: 'demo-civil-affairs-secret-20
 /** Raised for the API child so that the per-principal budget does not throttle the bench (default 600,000). */
 const BENCH_COST_PER_MINUTE = 1_000_000_000;
 const DEFAULT_COST_PER_MINUTE = 600_000;
+/** application_name of the servers' connections (postgresOptions); the bench's own connections use another. */
+const SERVER_APPLICATION_NAME = 'linli';
+
+/** DATABASE_POOL_SIZE as the server children see it (inherited from this environment). */
+function poolSize(): number {
+  return AppConfig.fromEnv().get('DATABASE_POOL_SIZE');
+}
 
 // ---- autocannon has no type declarations; these describe the part of its programmatic API used here.
 interface CannonRequest {
@@ -114,6 +124,8 @@ interface ScenarioResult {
   /** Rows added to audit_log during the measurement (warm-up excluded). */
   auditRows: number;
   cpu: CpuSplit | null;
+  /** The server's database connections during the measurement (pg_stat_activity). */
+  pool: PoolSnapshot | null;
 }
 
 function options() {
@@ -220,7 +232,11 @@ async function startServer(label: string, script: string, port: number, env: Rec
   const server: Server = { label, process: child, baseUrl, stderr: () => errors };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode} before it was ready: ${errors.trim()}`);
+    if (child.exitCode !== null) {
+      const hint = errors.includes("Cannot find module '@linli/")
+        ? '\n(dist/ holds unaliased @linli imports: another build is running or failed after tsc and before tsc-alias; rerun the bench once it is done)' : '';
+      throw new Error(`${label} exited with code ${child.exitCode} before it was ready: ${errors.trim()}${hint}`);
+    }
     if (await ready(baseUrl).catch(() => false)) return server;
     if (Date.now() > deadline) {
       await stopServer(server);
@@ -336,13 +352,15 @@ async function measure(
   log(`${server.label} / ${scenario.name}: measuring ${o.duration} s with ${o.connections} connections …`);
   const auditBefore = await auditCount(ds);
   const cpuBefore = sampleCpu(server.process.pid, BENCH_DB);
+  const pool = samplePool(ds, BENCH_DB, SERVER_APPLICATION_NAME);
   const result = await autocannon({ ...common, duration: o.duration });
   const cpuAfter = sampleCpu(server.process.pid, BENCH_DB);
+  const poolSnapshot = await pool.stop();
   const auditRows = (await auditCount(ds)) - auditBefore;
   return {
     target, scenario: scenario.key, name: scenario.name, requestsPerSecond: result.requests.mean, p50: result.latency.p50, p99: result.latency.p99,
     max: result.latency.max, total: result.requests.total ?? 0, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
-    ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter),
+    ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter), pool: poolSnapshot,
   };
 }
 
@@ -388,6 +406,9 @@ function report(results: ScenarioResult[], scenarios: Scenario[], machine: strin
   console.log('CPU during each measurement (1.00 = one core busy; the machine has ' + cpus().length + '):');
   for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name}: ${formatSplit(r.cpu)}`);
   console.log('');
+  console.log(`The server's PostgreSQL connections during each measurement (average of pg_stat_activity samples; pool size ${poolSize()}):`);
+  for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name}: ${formatPool(r.pool)}`);
+  console.log('');
   if (audit) {
     const fullRequests = results.filter((r) => r.target === 'full').reduce((a, r) => a + r.total, 0);
     console.log(`audit_log: ${audit.before} rows before the full-platform run, ${audit.after} after: ${audit.after - audit.before} rows written `
@@ -409,6 +430,7 @@ async function main(): Promise<void> {
   const databaseUrl = benchDatabaseUrl();
   const ds = await prepareDatabase(databaseUrl, o.residents);
   const servers: Server[] = [];
+  let noTargetsDir: string | null = null;
   try {
     const [pg] = (await ds.query(`SELECT current_setting('server_version') AS v, (SELECT count(*) FROM resident)::int AS residents`)) as { v: string; residents: number }[];
     // The largest community: the page's totalCount then counts the most rows (a conservative choice).
@@ -422,7 +444,14 @@ async function main(): Promise<void> {
     )) as { id_number: string }[]).map((r) => r.id_number);
     if (ids.length === 0) throw new Error('the bench database holds no live resident with an ID number');
 
-    const childEnv = { DATABASE_URL: databaseUrl, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    const childEnv: Record<string, string> = { DATABASE_URL: databaseUrl, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    // The sync hub's targets (deploy/targets) need their legacy systems' credentials in the environment, and the API
+    // refuses to start without them. Nothing is synced by reads, so unless SYNC_TARGETS_DIR is set the API gets an
+    // empty targets directory: no targets, nothing else changed.
+    if (!process.env.SYNC_TARGETS_DIR) {
+      noTargetsDir = mkdtempSync(join(tmpdir(), 'linli-bench-no-sync-targets-'));
+      childEnv.SYNC_TARGETS_DIR = noTargetsDir;
+    }
     if (o.only !== 'baseline') {
       log('creating the demo accounts (idempotent) …');
       await runNode(join(__dirname, '..', 'apps', 'cli', 'src', 'admin.js'), ['demo-accounts'], childEnv);
@@ -498,15 +527,18 @@ async function main(): Promise<void> {
     report(results, scenarios, machine, [
       `PostgreSQL ${pg?.v}, ${pg?.residents} residents, community ${community.code} with ${community.n} residents (page and totalCount), `
         + `${ids.length} rotating ID numbers (lookup)`,
-      `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s measured per scenario and server; `
+      `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s measured per scenario and server, `
+        + `DATABASE_POOL_SIZE ${poolSize()} per server; `
         + 'autocannon runs in this process, on the same machine as the servers and PostgreSQL',
       'baseline: bench/query/register-only.main.ts (codes, places, registry; no access module / plugin / field middleware / audit; full-access context)',
       `full: dist/apps/api/src/main.js, NODE_ENV development, LOG_LEVEL warn, QUERY_COST_PER_MINUTE ${BENCH_COST_PER_MINUTE} (raised for the bench), `
-        + `client ${CLIENT.id}, ${PURPOSE_HEADER}: ${CLIENT.purpose}`,
+        + `client ${CLIENT.id}, ${PURPOSE_HEADER}: ${CLIENT.purpose}`
+        + (noTargetsDir ? ', SYNC_TARGETS_DIR an empty directory (no sync targets)' : `, SYNC_TARGETS_DIR ${process.env.SYNC_TARGETS_DIR}`),
     ], audit, costs());
   } finally {
     for (const server of servers) await stopServer(server).catch(() => undefined);
     if (ds.isInitialized) await ds.destroy();
+    if (noTargetsDir) rmSync(noTargetsDir, { recursive: true, force: true });
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 }

@@ -1,5 +1,6 @@
 import { InitialRegister1764400000000 } from './1764400000000-InitialRegister';
 import { AccessAndAudit1764500000000 } from './1764500000000-AccessAndAudit';
+import { SyncHub1764600000000 } from './1764600000000-SyncHub';
 
 /** Every migration, in order. A new migration file is added here too. */
-export const ALL_MIGRATIONS = [InitialRegister1764400000000, AccessAndAudit1764500000000];
+export const ALL_MIGRATIONS = [InitialRegister1764400000000, AccessAndAudit1764500000000, SyncHub1764600000000];

@@ -7,6 +7,7 @@ import { CodesModule } from '@linli/codes';
 import { PlacesModule } from '@linli/places';
 import { RegistryModule } from '@linli/registry';
 import { AccessModule, AuditService, ContextFactory } from '@linli/access';
+import { SyncModule } from '@linli/sync';
 import { HealthController } from './health/health.controller';
 import { graphqlOptions } from './graphql.options';
 
@@ -28,6 +29,7 @@ import { graphqlOptions } from './graphql.options';
     CodesModule,
     PlacesModule,
     RegistryModule,
+    SyncModule,
   ],
   controllers: [HealthController],
 })

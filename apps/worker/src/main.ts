@@ -13,10 +13,11 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   await app.get(DataSource).query('SELECT 1');
   await app.get<Redis>(REDIS).ping();
-  logger.info('Linli worker ready (PostgreSQL and Redis connected)');
+  logger.info('Linli worker ready: PostgreSQL and Redis connected, sync hub running');
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  // Configuration problems (environment, target files) are printed as they are: file, line, problem.
+  console.error(err instanceof ConfigError || (err instanceof Error && err.name !== 'Error') ? err.message : err instanceof Error ? err.message : err);
   process.exit(1);
 });

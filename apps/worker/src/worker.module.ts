@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, DatabaseModule, RedisModule } from '@linli/core';
+import { SyncWorkerModule } from '@linli/sync';
 
-/** The worker process: no HTTP. It connects to PostgreSQL and Redis; sync jobs arrive with the sync issue. */
-@Module({ imports: [ConfigModule, DatabaseModule, RedisModule] })
+/** The worker process (no GraphQL): the sync hub's relay, queue workers, batch schedules and reconciler. */
+@Module({ imports: [ConfigModule, DatabaseModule, RedisModule, SyncWorkerModule] })
 export class WorkerModule {}

@@ -15,7 +15,7 @@ export const SENSITIVE_FIELDS = new Set([
 ]);
 
 /** Types whose presence in a query means personal data is read: such queries state a purpose and are audited. */
-export const PERSONAL_TYPES = new Set(['Resident', 'ResidentsConnection', 'ResidentEdge', 'Household', 'HouseholdsConnection', 'HouseholdEdge', 'TagChangePayload', 'HouseholdMember', 'Residence', 'HistoryEntry', 'DuplicateCandidate', 'Tag', 'StatisticsResult']);
+export const PERSONAL_TYPES = new Set(['Resident', 'ResidentsConnection', 'ResidentEdge', 'Household', 'HouseholdsConnection', 'HouseholdEdge', 'TagChangePayload', 'SyncDryRun', 'SyncDeadLetterPage', 'SyncStatus', 'HouseholdMember', 'Residence', 'HistoryEntry', 'DuplicateCandidate', 'Tag', 'StatisticsResult']);
 
 /** Fields that can be masked, and how. */
 export const MASKABLE_FIELDS = new Set(['Resident.idNumber', 'Resident.name', 'Resident.formerName', 'Resident.phone', 'Household.registeredAddress', 'Resident.birthDate']);

@@ -167,6 +167,14 @@ const INSERT_HISTORY = `
                                               'new', jsonb_build_object('source', 'IMPORT', 'file', $6::text, 'row', u.row_no)))
     FROM unnest($1::uuid[], $2::int[]) AS u(id, row_no)`;
 
+/** New residents enter the sync outbox in the same transaction (ids and versions only), and the relay is woken. */
+const INSERT_OUTBOX = `
+  WITH e AS (
+    INSERT INTO outbox_event (aggregate_type, aggregate_id, version, event_type, changed_fields)
+    SELECT 'RESIDENT', u.id, 1, 'import', ARRAY['created'] FROM unnest($1::uuid[]) AS u(id)
+    RETURNING 1)
+  SELECT pg_notify('linli_outbox', '') FROM (SELECT 1 FROM e LIMIT 1) one`;
+
 const SELECT_LIVE = `
   SELECT id, id_number, id_type, name, former_name, sex, birth_date::text AS birth_date, ethnicity, political_status,
          education, marital_status, employment, phone, population_type, household_relation, community_code
@@ -453,6 +461,7 @@ export class ImportService {
       await client.query(INSERT_HISTORY, [
         inserted.map((i) => i.id), inserted.map((i) => byId.get(i.id_number)!.row), run.actor, run.requestId, historyReason(run.fileName), run.fileName,
       ]);
+      await client.query(INSERT_OUTBOX, [inserted.map((i) => i.id)]);
     }
     for (const i of inserted) outcome.set(i.id_number, { residentId: i.id, created: true });
     const present = rows.filter((r) => !outcome.has(r.record.idNumber)).map((r) => r.record.idNumber);

@@ -29,6 +29,14 @@ const schema = z.object({
   QUERY_MAX_DEPTH: z.coerce.number().int().min(3).max(30).default(10),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(1).max(500).default(30),
   QUERY_MAX_COST: z.coerce.number().int().min(100).default(25000),
+  /** Where the sync targets are declared (one YAML/JSON file per legacy system). */
+  SYNC_TARGETS_DIR: z.string().default('deploy/targets'),
+  /** How often the relay looks at the outbox when no notification arrives. */
+  SYNC_RELAY_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(500),
+  /** How often the reconciler re-enqueues records whose target is behind the register. */
+  SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Port of the worker's Prometheus metrics endpoint (0: off). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Query cost a principal may spend per minute. */
   QUERY_COST_PER_MINUTE: z.coerce.number().int().min(100).default(600000),
 }).superRefine((v, ctx) => {

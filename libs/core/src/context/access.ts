@@ -27,6 +27,8 @@ export enum Permission {
   MANAGE_SECURITY = 'MANAGE_SECURITY',
   /** Bulk imports. */
   IMPORT = 'IMPORT',
+  /** Sync hub: queues, dead letters, replays, dry runs. */
+  MANAGE_SYNC = 'MANAGE_SYNC',
 }
 
 export type FieldAccess = 'CLEAR' | 'MASKED';

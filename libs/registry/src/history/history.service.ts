@@ -12,6 +12,30 @@ export interface HistoryEntryInput {
   reason?: string | null;
 }
 
+export interface OutboxEventInput {
+  aggregateType: 'RESIDENT' | 'HOUSEHOLD';
+  aggregateId: string;
+  eventType: string;
+  changedFields: string[];
+}
+
+/**
+ * Appends outbox events carrying each aggregate's version as it stands in this transaction, and wakes the relay
+ * (NOTIFY is delivered only when the transaction commits). Used by every register writer, the importer included.
+ */
+export async function recordOutbox(m: EntityManager, events: OutboxEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await m.query(
+    `INSERT INTO outbox_event (aggregate_type, aggregate_id, version, event_type, changed_fields)
+     SELECT e.aggregate_type, e.aggregate_id, COALESCE(r.version, h.version, 1), e.event_type, e.changed_fields
+       FROM jsonb_to_recordset($1::jsonb) AS e(aggregate_type text, aggregate_id uuid, event_type text, changed_fields text[])
+       LEFT JOIN resident r ON e.aggregate_type = 'RESIDENT' AND r.id = e.aggregate_id
+       LEFT JOIN household h ON e.aggregate_type = 'HOUSEHOLD' AND h.id = e.aggregate_id`,
+    [JSON.stringify(events.map((e) => ({ aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, event_type: e.eventType, changed_fields: e.changedFields })))],
+  );
+  await m.query(`SELECT pg_notify('linli_outbox', '')`);
+}
+
 /** Compares two snapshots field by field; only changed fields are kept. */
 export function diff<T extends object>(before: Partial<T> | null, after: Partial<T>, fields: (keyof T)[]): FieldChange[] {
   const out: FieldChange[] = [];
@@ -23,7 +47,10 @@ export function diff<T extends object>(before: Partial<T> | null, after: Partial
   return out;
 }
 
-/** The change history. Writers call `record` inside their own transaction, so a change and its history commit together. */
+/**
+ * The change history and the outbox. Writers call `record` inside their own transaction, so a change, its history
+ * and its outbox events (aggregate, new version, changed fields: ids only, no personal data) commit together.
+ */
 @Injectable()
 export class HistoryService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -38,6 +65,9 @@ export class HistoryService {
         resident_id: e.residentId ?? null, household_id: e.householdId ?? null, operation: e.operation, reason: e.reason ?? null, changes: e.changes,
       })))],
     );
+    await recordOutbox(m, entries.map((e) => ({
+      aggregateType: e.residentId ? 'RESIDENT' : 'HOUSEHOLD', aggregateId: (e.residentId ?? e.householdId)!, eventType: e.operation, changedFields: e.changes.map((c) => c.field),
+    })));
   }
 
   forResident(residentId: string): Promise<ChangeHistoryEntity[]> {

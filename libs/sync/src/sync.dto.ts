@@ -1,0 +1,73 @@
+import { Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { JSONObjectScalar } from '@linli/core';
+
+@ObjectType('SyncStatus', { description: 'Where a record went: its state at one legacy system.' })
+export class SyncStatusDto {
+  @Field() target: string;
+  @Field() title: string;
+  @Field({ description: 'PENDING, DELIVERED, NOT_SUBSCRIBED, FAILED (gave up after retries) or DEAD (rejected by the target).' }) status: string;
+  @Field(() => Int) wantedVersion: number;
+  @Field(() => Int, { nullable: true }) appliedVersion: number | null;
+  @Field(() => Int) attempts: number;
+  @Field(() => String, { nullable: true }) lastError: string | null;
+  @Field(() => Date, { nullable: true }) deliveredAt: Date | null;
+  @Field(() => String, { nullable: true, description: 'The target\'s own reference, where it gives one.' }) targetRef: string | null;
+}
+
+@ObjectType('SyncTarget', { description: 'A legacy system the hub feeds, with its queue and health.' })
+export class SyncTargetDto {
+  @Field() name: string;
+  @Field() title: string;
+  @Field() protocol: string;
+  @Field({ description: 'realtime or batch' }) mode: string;
+  @Field(() => Int) waiting: number;
+  @Field(() => Int) delayed: number;
+  @Field(() => Int) active: number;
+  @Field(() => Int, { description: 'Records whose newest version has not reached the target yet.' }) pending: number;
+  @Field(() => Float, { nullable: true, description: 'Age in seconds of the oldest pending change (lag).' }) behindSeconds: number | null;
+  @Field(() => Int) delivered24h: number;
+  @Field(() => Int) failures24h: number;
+  @Field(() => Int, { description: 'Open dead letters.' }) deadLetters: number;
+  @Field(() => Date, { nullable: true }) lastBatchAt: Date | null;
+  @Field(() => String, { nullable: true }) lastBatchStatus: string | null;
+}
+
+@ObjectType('SyncDeadLetter')
+export class SyncDeadLetterDto {
+  @Field(() => ID) id: string;
+  @Field(() => ID) residentId: string;
+  @Field(() => Int) version: number;
+  @Field({ description: 'The target\'s answer.' }) answer: string;
+  @Field() createdAt: Date;
+}
+
+@ObjectType('SyncDeadLetterPage')
+export class SyncDeadLetterPageDto {
+  @Field(() => [SyncDeadLetterDto]) items: SyncDeadLetterDto[];
+  @Field(() => Int) totalCount: number;
+  @Field(() => String, { nullable: true }) nextCursor: string | null;
+}
+
+@ObjectType('SyncDryRun', { description: 'Exactly what would be sent, after mapping, without sending.' })
+export class SyncDryRunDto {
+  @Field() target: string;
+  @Field() subscribed: boolean;
+  @Field(() => String, { nullable: true }) operation: string | null;
+  @Field(() => String, { nullable: true }) key: string | null;
+  @Field(() => JSONObjectScalar, { nullable: true, description: 'Target field names and codes.' }) fields: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true, description: 'Why the record cannot be mapped, if it cannot.' }) problem: string | null;
+}
+
+@ObjectType('SyncReconcileReport')
+export class SyncReconcileReportDto {
+  @Field() target: string;
+  @Field(() => Int) requeued: number;
+  @Field(() => Int) initialLoad: number;
+}
+
+@InputType()
+export class ReplaySyncInput {
+  @Field(() => String, { nullable: true }) target?: string | null;
+  @Field(() => ID, { nullable: true }) residentId?: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'With target: every open dead letter of that target.' }) allDeadLetters?: boolean | null;
+}

@@ -1,0 +1,183 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { AppConfig, DomainError, inRanges, RequestContext, requireUuid } from '@linli/core';
+import { OutboundRecord } from './adapters/adapter';
+import { DeliverJob, deliverJobId, queueName, SyncJobName } from './jobs/sync-jobs';
+import { loadViews } from './mapping/record-view';
+import { mapRecord, subscribes } from './mapping/mapper';
+import { TargetRegistry } from './targets/target-registry';
+import { latestEventFor, SyncStateRow, SyncStateStore } from './sync-state.store';
+import { bullConnection } from './redis-connection';
+import { Reconciler, ReconcileReport } from './reconciler';
+
+export const SYNC_QUEUES = Symbol('SYNC_QUEUES');
+
+export function createQueues(registry: TargetRegistry, redisUrl: string): Map<string, Queue> {
+  const connection = bullConnection(redisUrl);
+  return new Map(registry.targets.map((t) => [t.name, new Queue(queueName(t.name), {
+    connection,
+    defaultJobOptions: {
+      attempts: t.retry.attempts,
+      backoff: { type: 'custom' },
+      removeOnComplete: { age: 24 * 3600, count: 50_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  })]));
+}
+
+export interface TargetSummary {
+  name: string; title: string; protocol: string; mode: string; waiting: number; delayed: number; active: number; pending: number; behindSeconds: number | null;
+  delivered24h: number; deadLetters: number; failures24h: number; lastBatchAt: Date | null; lastBatchStatus: string | null;
+}
+
+/** Where did my record go: status per target, queues, dead letters, replays and dry runs. */
+@Injectable()
+export class SyncService implements OnApplicationShutdown {
+  private readonly reconciler: Reconciler;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly registry: TargetRegistry,
+    @Inject(SYNC_QUEUES) private readonly queues: Map<string, Queue>,
+    private readonly config: AppConfig,
+  ) {
+    this.reconciler = new Reconciler(ds, registry.targets, queues);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const connections = new Set([...this.queues.values()].map((q) => q.opts.connection));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    for (const c of connections) await (c as { quit?: () => Promise<unknown> }).quit?.().catch(() => undefined);
+  }
+
+  private requireTarget(name: string, field = 'target') {
+    const t = this.registry.get(name);
+    if (!t) throw DomainError.badInput(field, `同步目标 ${name} 不存在`, `Sync target ${name} does not exist`);
+    return t;
+  }
+
+  private async requireVisibleResident(ctx: RequestContext, id: string, field: string): Promise<void> {
+    const residentId = requireUuid(id, field);
+    const [r] = await this.ds.query(`SELECT community_code FROM resident WHERE id = $1`, [residentId]);
+    if (!r || !inRanges(r.community_code, ctx.access.jurisdiction)) throw DomainError.notFound('Resident', residentId, field);
+  }
+
+  async status(ctx: RequestContext, residentId: string): Promise<(SyncStateRow & { title: string })[]> {
+    await this.requireVisibleResident(ctx, residentId, 'residentId');
+    const rows: SyncStateRow[] = await this.ds.query(`SELECT * FROM sync_state WHERE aggregate_type = 'RESIDENT' AND aggregate_id = $1 ORDER BY target`, [residentId]);
+    return rows.filter((r) => this.registry.get(r.target)).map((r) => ({ ...r, title: this.registry.get(r.target)!.title }));
+  }
+
+  async targets(): Promise<TargetSummary[]> {
+    const out: TargetSummary[] = [];
+    for (const t of this.registry.targets) {
+      const counts = await this.queues.get(t.name)!.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      const [s] = await this.ds.query(
+        `SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+                extract(epoch FROM now() - min(first_wanted_at) FILTER (WHERE status = 'PENDING'))::float AS behind,
+                count(*) FILTER (WHERE status = 'DELIVERED' AND delivered_at > now() - interval '1 day')::int AS delivered
+           FROM sync_state WHERE target = $1`, [t.name]);
+      const [d] = await this.ds.query(`SELECT count(*) FILTER (WHERE replayed_at IS NULL)::int AS open, count(*) FILTER (WHERE created_at > now() - interval '1 day')::int AS day FROM sync_dead_letter WHERE target = $1`, [t.name]);
+      const [b] = await this.ds.query(`SELECT created_at, status FROM sync_batch_run WHERE target = $1 ORDER BY created_at DESC LIMIT 1`, [t.name]);
+      out.push({
+        name: t.name, title: t.title, protocol: t.protocol, mode: t.schedule.mode, waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), delayed: counts.delayed ?? 0,
+        active: counts.active ?? 0, pending: s.pending, behindSeconds: s.behind, delivered24h: s.delivered, deadLetters: d.open, failures24h: d.day,
+        lastBatchAt: b?.created_at ?? null, lastBatchStatus: b?.status ?? null,
+      });
+    }
+    return out;
+  }
+
+  async deadLetters(target: string, first: number, after: string | null) {
+    this.requireTarget(target);
+    const rows: { id: string; aggregate_id: string; version: number; answer: string; created_at: Date; replayed_at: Date | null }[] = await this.ds.query(
+      `SELECT id::text, aggregate_id, version, answer, created_at, replayed_at FROM sync_dead_letter
+        WHERE target = $1 AND replayed_at IS NULL AND ($2::bigint IS NULL OR id > $2::bigint) ORDER BY id LIMIT $3`,
+      [target, after && /^\d+$/.test(after) ? after : null, first + 1],
+    );
+    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM sync_dead_letter WHERE target = $1 AND replayed_at IS NULL`, [target]);
+    return { rows: rows.slice(0, first), total: n as number, next: rows.length > first ? rows[first - 1].id : null };
+  }
+
+  /**
+   * Sends records again: one record to one target, one record to all its targets, or every open dead letter of a
+   * target. The records are read anew, so a record corrected in the register goes out corrected.
+   */
+  async replay(ctx: RequestContext, input: { target?: string | null; residentId?: string | null; allDeadLetters?: boolean | null }): Promise<number> {
+    const targets = input.target ? [this.requireTarget(input.target)] : this.registry.targets;
+    let ids: { target: string; id: string }[] = [];
+    if (input.residentId) {
+      await this.requireVisibleResident(ctx, input.residentId, 'residentId');
+      ids = targets.map((t) => ({ target: t.name, id: input.residentId! }));
+    } else if (input.allDeadLetters && input.target) {
+      const rows: { aggregate_id: string }[] = await this.ds.query(`SELECT DISTINCT aggregate_id FROM sync_dead_letter WHERE target = $1 AND replayed_at IS NULL`, [input.target]);
+      ids = rows.map((r) => ({ target: input.target!, id: r.aggregate_id }));
+    } else {
+      throw DomainError.badInput('input', '请指定居民，或指定目标并选择重放全部死信', 'Give a resident, or a target with allDeadLetters');
+    }
+    const events = await latestEventFor(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
+    const views = await loadViews(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
+    const store = new SyncStateStore(this.ds.manager);
+    let count = 0;
+    for (const { target, id } of ids) {
+      const t = this.registry.get(target)!;
+      const view = views.get(id);
+      if (!view) continue;
+      // A replay forgets what the target was thought to hold, so the record is sent even if nothing changed.
+      await this.ds.query(`UPDATE sync_state SET applied_event = NULL, status = 'PENDING', updated_at = now() WHERE target = $1 AND aggregate_id = $2`, [target, id]);
+      await store.want([{ target, residentId: id, event: events.get(id) ?? 0, version: Number(view.version) }]);
+      await this.ds.query(`UPDATE sync_dead_letter SET replayed_at = now() WHERE target = $1 AND aggregate_id = $2 AND replayed_at IS NULL`, [target, id]);
+      if (t.schedule.mode === 'realtime') {
+        const data: DeliverJob = { target, aggregateType: 'RESIDENT', aggregateId: id, event: events.get(id) ?? 0, version: Number(view.version) };
+        await this.queues.get(target)!.add(SyncJobName.DELIVER, data, { jobId: `${deliverJobId(data)}|replay-${Date.now()}` });
+      }
+      count += 1;
+    }
+    return count;
+  }
+
+  /** Exactly what would be sent to a target for a resident, after mapping, without sending. */
+  async dryRun(ctx: RequestContext, target: string, residentId: string): Promise<{ record: OutboundRecord | null; subscribed: boolean; problem: string | null }> {
+    const t = this.requireTarget(target);
+    await this.requireVisibleResident(ctx, residentId, 'residentId');
+    const view = (await loadViews(this.ds.manager, [residentId])).get(residentId)!;
+    try {
+      return { record: mapRecord(t, view, residentId), subscribed: subscribes(t, view), problem: null };
+    } catch (err) {
+      return { record: null, subscribed: subscribes(t, view), problem: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  reconcile(target?: string | null): Promise<ReconcileReport[]> {
+    if (target) return this.reconciler.reconcile(this.requireTarget(target), 0).then((r) => [r]);
+    return this.reconciler.reconcileAll(0);
+  }
+
+  /** Compares what a target that can be listed holds with what the hub believes it delivered. */
+  async drift(target: string): Promise<{ comparable: boolean; expected: number; atTarget: number; missing: number; unexpected: number }> {
+    const t = this.requireTarget(target);
+    const adapter = this.registry.adapter(t);
+    if (adapter.kind !== 'realtime' || !adapter.listKeys) return { comparable: false, expected: 0, atTarget: 0, missing: 0, unexpected: 0 };
+    const held = await adapter.listKeys(AbortSignal.timeout(30_000));
+    if (!held) return { comparable: false, expected: 0, atTarget: 0, missing: 0, unexpected: 0 };
+    const delivered: { aggregate_id: string }[] = await this.ds.query(`SELECT aggregate_id FROM sync_state WHERE target = $1 AND status = 'DELIVERED'`, [target]);
+    const views = await loadViews(this.ds.manager, delivered.map((d) => d.aggregate_id));
+    const expectedKeys = new Set<string>();
+    for (const [id, v] of views) {
+      if (!subscribes(t, v)) continue;
+      try {
+        expectedKeys.add(mapRecord(t, v, id).key);
+      } catch {
+        // unmappable records are in dead letters already
+      }
+    }
+    let missing = 0;
+    for (const k of expectedKeys) if (!held.has(k)) missing += 1;
+    let unexpected = 0;
+    for (const k of held.keys()) if (!expectedKeys.has(k)) unexpected += 1;
+    return { comparable: true, expected: expectedKeys.size, atTarget: held.size, missing, unexpected };
+  }
+
+}
