@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['apps/cli/**/*.ts', 'bench/**/*.ts'],
+    files: ['apps/cli/**/*.ts', 'apps/legacy-sim/src/main.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

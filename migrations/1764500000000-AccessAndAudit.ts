@@ -117,6 +117,29 @@ export class AccessAndAudit1764500000000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`);
+    // One round trip per append: the lock, the previous hash and the insert happen inside the database, so the
+    // chain lock is never held while waiting on the application. Each statement of a VOLATILE function sees rows
+    // committed before it started, so the previous hash read after taking the lock is the latest one.
+    await q.query(`
+      CREATE FUNCTION audit_append(
+        p_occurred_at timestamptz, p_actor text, p_actor_kind text, p_role text, p_department text, p_purpose text, p_operation text,
+        p_resident_ids uuid[], p_household_ids uuid[], p_fields_clear text[], p_fields_masked text[], p_outcome text, p_request_id text,
+        p_source_address text, p_content_digest text
+      ) RETURNS bigint LANGUAGE plpgsql AS $$
+      DECLARE
+        prev text;
+        new_id bigint;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(7421001);
+        SELECT hash INTO prev FROM audit_log ORDER BY id DESC LIMIT 1;
+        prev := COALESCE(prev, repeat('0', 64));
+        INSERT INTO audit_log (occurred_at, actor, actor_kind, role, department, purpose, operation, resident_ids, household_ids, fields_clear,
+                               fields_masked, outcome, request_id, source_address, prev_hash, hash)
+        VALUES (p_occurred_at, p_actor, p_actor_kind, p_role, p_department, p_purpose, p_operation, p_resident_ids, p_household_ids, p_fields_clear,
+                p_fields_masked, p_outcome, p_request_id, p_source_address, prev, encode(digest(prev || '|' || p_content_digest, 'sha256'), 'hex'))
+        RETURNING id INTO new_id;
+        RETURN new_id;
+      END $$`);
     await q.query(`CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`);
     // Where the application runs as its own (non-superuser) role, it may only read and append.
     await q.query(`
@@ -124,11 +147,13 @@ export class AccessAndAudit1764500000000 implements MigrationInterface {
         IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'linli_app') THEN
           REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM linli_app;
           GRANT SELECT, INSERT ON audit_log TO linli_app;
+          GRANT EXECUTE ON FUNCTION audit_append TO linli_app;
         END IF;
       END $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION IF EXISTS audit_append`);
     await q.query(`DROP TABLE IF EXISTS audit_log`);
     await q.query(`DROP FUNCTION IF EXISTS audit_log_append_only()`);
     for (const t of ['auth_session', 'api_client', 'app_user', 'access_policy', 'department']) await q.query(`DROP TABLE IF EXISTS ${t}`);

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { Worker } from 'bullmq';
+import { SyncWorkerHost } from '@linli/sync';
 import { getQueueToken } from '../libs/sync/src/testing';
 import { SyncHarness, SYNC_TEST_REDIS, eventually } from './support/sync-harness';
 import { newIdNumber, TestCommunity } from './support/api';
@@ -67,7 +67,7 @@ describe('sync hub end to end', () => {
   });
 
   it('Redis losing its data loses nothing: the reconciler restores every pending sync', async () => {
-    const worker = (h.worker as unknown as { get(t: unknown): { workers: Worker[] } }).get(require('@linli/sync').SyncWorkerHost) as unknown as { workers: Worker[] };
+    const worker = h.worker!.get(SyncWorkerHost);
     await Promise.all(worker.workers.map((w) => w.pause()));
     const r = await floating();
     await eventually(async () => (await h.api.db.query(`SELECT 1 FROM outbox_event WHERE aggregate_id = $1 AND relayed_at IS NULL`, [r.id])).length === 0, 10_000, 'relayed');

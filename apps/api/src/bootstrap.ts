@@ -8,7 +8,7 @@ import { AppModule } from './app.module';
 export async function createApiApp(): Promise<INestApplication> {
   const config = AppConfig.fromEnv();
   const logger = createLogger(config.get('LOG_LEVEL'), 'api');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: true, abortOnError: false });
   app.useBodyParser('json', { limit: '1mb' });
   app.enableShutdownHooks();
   return app;

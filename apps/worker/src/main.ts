@@ -9,7 +9,7 @@ import { WorkerModule } from './worker.module';
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
   const logger = createLogger(config.get('LOG_LEVEL'), 'worker');
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: new PinoNestLogger(logger), abortOnError: false });
   app.enableShutdownHooks();
   await app.get(DataSource).query('SELECT 1');
   await app.get<Redis>(REDIS).ping();

@@ -12,15 +12,19 @@ export interface AuditRecordInput {
   outcome: AuditOutcome;
 }
 
-/** The fields that enter a row's hash, in a fixed order. */
-function hashOf(prevHash: string, row: Record<string, unknown>): string {
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The digest of a row's content: its fields in a fixed order. */
+function contentDigest(row: Record<string, unknown>): string {
   const keys = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'];
-  return createHash('sha256').update(`${prevHash}|${JSON.stringify(keys.map((k) => row[k] ?? null))}`).digest('hex');
+  return sha256(JSON.stringify(keys.map((k) => row[k] ?? null)));
 }
 
-const GENESIS = '0'.repeat(64);
-/** Advisory lock key serialising appends, so each row links to exactly one predecessor. */
-const CHAIN_LOCK = 7_421_001;
+/** A row's hash links it to its predecessor: sha256(previous hash | content digest), as audit_append computes it. */
+function hashOf(prevHash: string, row: Record<string, unknown>): string {
+  return sha256(`${prevHash}|${contentDigest(row)}`);
+}
+
 
 /**
  * The audit trail: append-only (a trigger refuses UPDATE and DELETE), each row holding the hash of the previous one,
@@ -47,18 +51,12 @@ export class AuditService {
       request_id: ctx.requestId,
       source_address: ctx.sourceAddress,
     };
-    await this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-      const [last] = await m.query('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
-      const prevHash: string = last?.hash ?? GENESIS;
-      await m.query(
-        `INSERT INTO audit_log (occurred_at, actor, actor_kind, role, department, purpose, operation, resident_ids, household_ids,
-                                fields_clear, fields_masked, outcome, request_id, source_address, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::uuid[], $10, $11, $12, $13, $14, $15, $16)`,
-        [row.occurred_at, row.actor, row.actor_kind, row.role, row.department, row.purpose, row.operation, row.resident_ids, row.household_ids,
-          row.fields_clear, row.fields_masked, row.outcome, row.request_id, row.source_address, prevHash, hashOf(prevHash, row)],
-      );
-    });
+    // One statement: the database takes the chain lock, reads the previous hash and links the row (audit_append).
+    await this.dataSource.query(
+      `SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::uuid[], $10, $11, $12, $13, $14, $15)`,
+      [row.occurred_at, row.actor, row.actor_kind, row.role, row.department, row.purpose, row.operation, row.resident_ids, row.household_ids,
+        row.fields_clear, row.fields_masked, row.outcome, row.request_id, row.source_address, contentDigest(row)],
+    );
   }
 
   /** Walks the chain from the oldest kept row; reports the first row whose content or link does not match. */

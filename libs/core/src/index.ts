@@ -14,3 +14,4 @@ export * from './context/loaders';
 export * from './redis/redis.module';
 export * from './context/access';
 export * from './context/allow.decorator';
+export * from './pagination/selection';

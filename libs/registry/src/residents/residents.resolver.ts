@@ -1,5 +1,6 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { Allow, Ctx, Permission, RequestContext } from '@linli/core';
+import { Args, ID, Info, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Allow, Ctx, Permission, RequestContext, selects } from '@linli/core';
 import { DivisionDto, CodesService } from '@linli/codes';
 import { DwellingDto, PlacesService } from '@linli/places';
 import { ResidenceDto, ResidentConnection, ResidentDto } from '../dtos/resident.dto';
@@ -49,8 +50,9 @@ export class ResidentsResolver {
     @Args('filter', { type: () => ResidentFilter, nullable: true }) filter: ResidentFilter | null,
     @Args('first', { type: () => Int, defaultValue: 50 }) first: number,
     @Args('after', { type: () => String, nullable: true }) after: string | null,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    return this.residentsService.list(ctx, filter, first, after);
+    return this.residentsService.list(ctx, filter, first, after, selects(info, 'totalCount'));
   }
 
   @Allow(Permission.READ_REGISTER)

@@ -55,7 +55,8 @@ export class ResidentsService {
   }
 
   /** A keyset-paginated page with the total count; every filter is a SQL predicate. */
-  async list(ctx: RequestContext, filter: ResidentFilter | null | undefined, first: number, after: string | null | undefined) {
+  /** `withCount` false skips the count query when the client did not ask for totalCount. */
+  async list(ctx: RequestContext, filter: ResidentFilter | null | undefined, first: number, after: string | null | undefined, withCount = true) {
     checkPageSize(first, this.config.get('MAX_PAGE_SIZE'));
     const params: unknown[] = [];
     const where = this.filterSql(ctx, filter ?? {}, params);
@@ -73,7 +74,7 @@ export class ResidentsService {
     const pageSql = `SELECT r.id FROM resident r WHERE ${where}${keyset} ORDER BY r.community_code, r.id LIMIT $${params.length}`;
     const [ids, [{ n }]] = await Promise.all([
       this.dataSource.query(pageSql, params) as Promise<{ id: string }[]>,
-      this.dataSource.query(countSql, countParams) as Promise<{ n: number }[]>,
+      withCount ? (this.dataSource.query(countSql, countParams) as Promise<{ n: number }[]>) : Promise.resolve([{ n: -1 }]),
     ]);
     const byId = new Map(
       ids.length ? (await this.dataSource.getRepository(ResidentEntity).findBy({ id: In(ids.map((x) => x.id)) })).map((r) => [r.id, r]) : [],
