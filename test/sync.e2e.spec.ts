@@ -105,7 +105,29 @@ describe('sync hub end to end', () => {
   it('shows targets with their queues, and a dry run shows exactly what would be sent', async () => {
     const r = await floating();
     const data = await h.api.ok(`query($id: ID!) { syncTargets { name protocol mode pending deadLetters } dryRunSync(target: "ga-ldrk", residentId: $id) { subscribed operation key fields } }`, { id: r.id });
-    expect(data.syncTargets.map((t: { name: string }) => t.name).sort()).toEqual(['ga-ldrk', 'ty-veterans']);
+    expect(data.syncTargets.map((t: { name: string }) => t.name).sort()).toEqual(['ga-ldrk', 'mz-dibao', 'ty-veterans']);
     expect(data.dryRunSync).toMatchObject({ subscribed: true, operation: 'UPSERT', key: r.idNumber, fields: { XB: '2', CSRQ: '19900405' } });
   });
+
+  it('a monthly batch target gets one workbook over SFTP; the answer applies the accepted rows', async () => {
+    const h1 = await h.api.ok(`mutation($i: RegisterHouseholdInput!) { registerHousehold(input: $i) { id members { residentId resident { idNumber } } } }`, {
+      i: { householdNumber: `DB-${Date.now()}`, registeredAddress: '望京路8号2幢301室', communityCode: c.code, members: [
+        { relationship: '02', resident: { idNumber: newIdNumber('1', '1960-01-01'), name: '低保户主', phone: '13811112222' } },
+        { relationship: '10', resident: { idNumber: newIdNumber('2', '1962-01-01'), name: '低保配偶' } },
+      ] },
+    });
+    await h.api.ok(`mutation($id: ID!) { assignTag(input: {householdId: $id, tagCode: "LOW_INCOME", attributes: {caseNo: "DB-1", category: "URBAN_DIBAO", coveredMembers: 2, monthlyAmount: 1234.5, startDate: "2024-01-01"}}) { householdId } }`, { id: h1.registerHousehold.id });
+    const head = h1.registerHousehold.members.find((m: { resident: { idNumber: string } }) => m.resident.idNumber.slice(6, 10) === '1960');
+    const headId = head.residentId as string;
+    await eventually(async () => (await h.api.db.query(`SELECT 1 FROM sync_state WHERE target = 'mz-dibao' AND aggregate_id = $1 AND status = 'PENDING'`, [headId])).length > 0, 10_000, 'pending for the batch');
+    await h.worker!.get(SyncWorkerHost).runBatchNow('mz-dibao');
+    const stored = await eventually(async () => (await h.dibao.storedHouseholds()).get(head.resident.idNumber), 30_000, 'household at civil affairs');
+    expect(JSON.stringify(stored)).toContain('城市低保');
+    await eventually(async () => (await status(headId)).find((x: { target: string; status: string }) => x.target === 'mz-dibao' && x.status === 'DELIVERED'), 30_000, 'applied after the answer');
+    const [run] = await h.api.db.query(`SELECT status, record_count FROM sync_batch_run WHERE target = 'mz-dibao' ORDER BY created_at DESC LIMIT 1`);
+    expect(run).toMatchObject({ status: 'ANSWERED' });
+    // Only the head's record goes to this target, one row per household.
+    const spouse = h1.registerHousehold.members.find((m: { residentId: string }) => m.residentId !== headId);
+    expect((await status(spouse.residentId)).find((x: { target: string }) => x.target === 'mz-dibao')).toBeUndefined();
+  }, 60_000);
 });

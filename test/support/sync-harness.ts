@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { parse, stringify } from 'yaml';
 import { GaLdrkSimulator } from '../../apps/legacy-sim/src/sims/ga-ldrk.sim';
 import { RestInboxSimulator } from '../../apps/legacy-sim/src/sims/rest-inbox.sim';
+import { MzDibaoSimulator } from '../../apps/legacy-sim/src/sims/mz-dibao.sim';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { TestApi } from './api';
 
@@ -24,6 +25,7 @@ export class SyncHarness {
     readonly api: TestApi,
     readonly ga: GaLdrkSimulator,
     readonly rest: RestInboxSimulator,
+    readonly dibao: MzDibaoSimulator,
     readonly targetsDir: string,
     readonly env: Record<string, string>,
   ) {}
@@ -31,12 +33,15 @@ export class SyncHarness {
   static async start(): Promise<SyncHarness> {
     const ga = new GaLdrkSimulator({ port: 0, serviceHours: null, ratePerSecond: 1000, credentials: { username: process.env.GA_LDRK_USER!, password: process.env.GA_LDRK_PASSWORD! } });
     const rest = new RestInboxSimulator({ port: 0, token: process.env.REST_INBOX_TOKEN });
+    const dibao = new MzDibaoSimulator({ port: 0, username: process.env.MZ_DIBAO_USER!, password: process.env.MZ_DIBAO_PASSWORD! });
     await ga.start();
     await rest.start();
+    await dibao.start();
     const dir = mkdtempSync(join(tmpdir(), 'linli-targets-'));
-    const rewrite = (file: string, url: string) => {
+    const rewrite = (file: string, url: string | { port: number }) => {
       const t = parse(readFileSync(join(__dirname, '..', '..', 'deploy', 'targets', file), 'utf8'));
-      t.endpoint.url = url;
+      if (typeof url === 'string') t.endpoint.url = url;
+      else t.endpoint.port = url.port;
       t.serviceHours = null;
       t.retry = { attempts: 4, backoffMs: 50, maxBackoffMs: 400 };
       t.limits = { ...t.limits, timeoutMs: 1500, ratePerSecond: 500 };
@@ -44,6 +49,7 @@ export class SyncHarness {
     };
     rewrite('ga-ldrk.yaml', `http://127.0.0.1:${ga.port}/ldrk`);
     rewrite('ty-veterans.yaml', `http://127.0.0.1:${rest.port}/records`);
+    rewrite('mz-dibao.yaml', { port: dibao.port });
     const env = { SYNC_TARGETS_DIR: dir, REDIS_URL: SYNC_TEST_REDIS, SYNC_RELAY_INTERVAL_MS: '100', SYNC_RECONCILE_INTERVAL_MS: '3600000', METRICS_PORT: '0' };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
@@ -52,7 +58,7 @@ export class SyncHarness {
     await redis.quit();
     try {
       const api = await TestApi.start();
-      const h = new SyncHarness(api, ga, rest, dir, env);
+      const h = new SyncHarness(api, ga, rest, dibao, dir, env);
       await h.startWorker();
       return h;
     } finally {
@@ -81,6 +87,7 @@ export class SyncHarness {
     await this.api.stop();
     await this.ga.stop();
     await this.rest.stop();
+    await this.dibao.stop();
   }
 }
 

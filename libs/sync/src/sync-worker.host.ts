@@ -74,7 +74,10 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
           concurrency: t.limits.concurrency,
           limiter: { max: Math.max(1, Math.round(t.limits.ratePerSecond)), duration: 1000 },
           settings: { backoffStrategy: (attemptsMade: number) => backoffWithJitter(attemptsMade, t.retry.backoffMs, t.retry.maxBackoffMs) },
-          lockDuration: Math.max(30_000, t.limits.timeoutMs * 3),
+          // A worker that dies mid-job (SIGKILL) stops renewing its lock; another worker takes the job over once
+          // the lock expires, so keep the lock short: a few delivery timeouts.
+          lockDuration: Math.max(5_000, t.limits.timeoutMs * 3),
+          stalledInterval: Math.max(5_000, t.limits.timeoutMs * 3),
           autorun: true,
         },
       );
