@@ -19,16 +19,17 @@ import { RestInboxSimulator } from '../apps/legacy-sim/src/sims/rest-inbox.sim';
 import { ZzGridSimulator } from '../apps/legacy-sim/src/sims/zz-grid.sim';
 import { queueName } from '../libs/sync/src/jobs/sync-jobs';
 import { bullConnection } from '../libs/sync/src/redis-connection';
-import { BenchRegister, BenchResident } from './sync/register';
+import { BenchRegister, BenchResident, LOAD_APPLICATION_NAME } from './sync/register';
 import { Change, installGridObserver, latencies, observeStore, percentile, readGridReceipts, Receipt } from './sync/receipts';
-import { bucketsBetween, histogramQuantile, scrape, Scrape, shareAtOrUnder, total } from './sync/metrics';
+import { bucketsBetween, histogramQuantile, scrape, shareAtOrUnder, total } from './sync/metrics';
 import { Backlog, RawQueueSpec } from './sync/raw-queue';
 import { BENCH_INBOX_TOKEN_ENV, BenchTarget, writeBenchTargets } from './sync/targets';
 import { CpuSplit, cpuSplit, sampleCpu } from './sync/cpu';
 
 /**
  * Sync hub benchmark: `npm run bench:sync [-- --rate 200] [-- --seconds 60] [-- --residents 3000] [-- --raw-seconds 10]
- *   [-- --concurrency N] [-- --target-rate 2000] [-- --drain-timeout 120] [-- --load-timeout 300]`.
+ *   [-- --concurrency N] [-- --worker-pool N] [-- --target-rate 100000] [-- --drain-timeout 120] [-- --load-timeout 300]
+ *   [-- --grid-sweep-ms 2000]`.
  *
  * 1. A fresh PostgreSQL database `linli_bench_sync` (dropped first if left over, migrated with `migrate()`), Redis
  *    database 9 (flushed: it belongs to this bench), a fresh MariaDB database `zz_grid_bench` for the zz-grid
@@ -78,9 +79,11 @@ function options() {
       residents: { type: 'string', default: '3000' },
       'raw-seconds': { type: 'string', default: '10' },
       concurrency: { type: 'string' },
-      'target-rate': { type: 'string', default: '2000' },
+      'target-rate': { type: 'string', default: '100000' },
+      'worker-pool': { type: 'string' },
       'drain-timeout': { type: 'string', default: '120' },
       'load-timeout': { type: 'string', default: '300' },
+      'grid-sweep-ms': { type: 'string', default: '2000' },
     },
     strict: true,
   });
@@ -95,13 +98,16 @@ function options() {
     residents: int('residents', values.residents, 100, 200_000),
     rawSeconds: int('raw-seconds', values['raw-seconds'], 2, 120),
     concurrency: values.concurrency === undefined ? null : int('concurrency', values.concurrency, 1, 32),
-    targetRate: int('target-rate', values['target-rate'], 1, 100_000),
+    targetRate: int('target-rate', values['target-rate'], 1, 1_000_000),
+    /** DATABASE_POOL_SIZE of the worker child; the product default (10) when absent. */
+    workerPool: values['worker-pool'] === undefined ? null : int('worker-pool', values['worker-pool'], 1, 200),
     drainTimeout: int('drain-timeout', values['drain-timeout'], 5, 3600),
     loadTimeout: int('load-timeout', values['load-timeout'], 10, 3600),
+    /** The zz-grid simulator's processing sweep (its default 2000 ms; 0 = off). */
+    gridSweepMs: int('grid-sweep-ms', values['grid-sweep-ms'], 0, 600_000),
   };
 }
 
-type Options = ReturnType<typeof options>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -187,6 +193,7 @@ function waitMessage(child: ChildProcess, type: string, timeoutMs: number): Prom
 interface RawResult {
   mode: 'noop' | 'http';
   jobsPerSecond: number;
+  ranDry: boolean;
   perQueue: Record<string, number>;
   seconds: number;
   cpu: CpuSplit | null;
@@ -195,7 +202,8 @@ interface RawResult {
 async function rawPhase(mode: 'noop' | 'http', specs: RawQueueSpec[], httpUrl: string, seconds: number): Promise<RawResult> {
   const connection = bullConnection(REDIS_URL);
   const backlog = new Backlog(connection, specs);
-  await backlog.fill();
+  // Enough for the whole measurement at a rate well above what this machine gives, so the consumer never waits.
+  await backlog.fill((mode === 'noop' ? 3000 : 1000) * seconds);
   const child = fork(join(__dirname, 'sync', 'raw-queue.main.js'), [], {
     env: { ...process.env, RAW_REDIS_URL: REDIS_URL, RAW_MODE: mode, RAW_HTTP_URL: httpUrl, RAW_QUEUES: JSON.stringify(specs), RAW_SECONDS: String(seconds) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -211,9 +219,10 @@ async function rawPhase(mode: 'noop' | 'http', specs: RawQueueSpec[], httpUrl: s
     const after = sampleCpu();
     await backlog.stop();
     await stopChild(child, 5000);
+    const ranDry = backlog.ranDry;
     const completed = Object.values(done.completed).reduce((a, b) => a + b, 0);
     return {
-      mode, seconds: done.elapsed, jobsPerSecond: completed / done.elapsed,
+      mode, seconds: done.elapsed, jobsPerSecond: completed / done.elapsed, ranDry,
       perQueue: Object.fromEntries(Object.entries(done.completed).map(([k, v]) => [k, v / done.elapsed])),
       cpu: cpuSplit(mode === 'noop' ? 'raw BullMQ, no-op' : 'raw BullMQ + HTTP', before, after, child.pid, BENCH_DB),
     };
@@ -275,6 +284,60 @@ function sampler(probe: Probe, t0: number, everyMs: number): { samples: DepthSam
     }
   })();
   return { samples, stop: async () => { stopped = true; await loop; } };
+}
+
+interface Activity {
+  samples: number;
+  /** Sum over samples of connections per (application, state, statement, wait event). */
+  tally: Map<string, number>;
+}
+
+/**
+ * Samples what the bench database's client connections are doing (pg_stat_activity) every `everyMs`: which
+ * statements the worker is running or waiting on, and how many of its connections sit idle or idle in transaction.
+ */
+function activitySampler(db: Client, everyMs: number): { stop: () => Promise<Activity> } {
+  const a: Activity = { samples: 0, tally: new Map() };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const rows = (await db.query(
+          `SELECT COALESCE(NULLIF(application_name, ''), '(no name: relay listener)') AS app, state,
+                  COALESCE(wait_event_type || ':' || wait_event, '') AS wait,
+                  CASE WHEN state = 'active' THEN left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 70) ELSE '' END AS q
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+        )).rows as { app: string; state: string; wait: string; q: string }[];
+        a.samples += 1;
+        for (const r of rows) {
+          const key = JSON.stringify([r.app, r.state, r.q, r.state === 'active' ? r.wait : '']);
+          a.tally.set(key, (a.tally.get(key) ?? 0) + 1);
+        }
+      } catch {
+        // a failed sample is skipped
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; return a; } };
+}
+
+function reportActivity(a: Activity): string[] {
+  if (a.samples === 0) return ['   (no samples)'];
+  const byApp = new Map<string, Map<string, number>>();
+  const statements = new Map<string, number>();
+  for (const [key, n] of a.tally) {
+    const [app, state, q, wait] = JSON.parse(key) as [string, string, string, string];
+    const states = byApp.get(app) ?? new Map<string, number>();
+    states.set(state, (states.get(state) ?? 0) + n / a.samples);
+    byApp.set(app, states);
+    if (state === 'active' && app === 'linli') statements.set(`${q}${wait ? `  [waiting ${wait}]` : ''}`, (statements.get(`${q}${wait ? `  [waiting ${wait}]` : ''}`) ?? 0) + n / a.samples);
+  }
+  const lines = [`   connections on average over ${a.samples} samples (linli = the hub's worker, ${LOAD_APPLICATION_NAME} = the load generator):`];
+  for (const [app, states] of byApp) lines.push(`     ${app.padEnd(30)} ${[...states.entries()].map(([st, n]) => `${st} ${n.toFixed(2)}`).join(', ')}`);
+  lines.push('   the worker\'s active statements (average number of connections running each):');
+  for (const [q, n] of [...statements.entries()].sort((x, y) => y[1] - x[1]).slice(0, 10)) lines.push(`     ${n.toFixed(2).padStart(5)}  ${q}`);
+  return lines;
 }
 
 async function startWorker(env: Record<string, string>, logPath: string, metricsPort: number): Promise<ChildProcess> {
@@ -387,7 +450,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, `
     + `load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
   const command = `npm run bench:sync -- --rate ${o.rate} --seconds ${o.seconds} --residents ${o.residents} --raw-seconds ${o.rawSeconds}`
-    + `${o.concurrency ? ` --concurrency ${o.concurrency}` : ''} --target-rate ${o.targetRate}`;
+    + `${o.concurrency ? ` --concurrency ${o.concurrency}` : ''}${o.workerPool ? ` --worker-pool ${o.workerPool}` : ''} --target-rate ${o.targetRate} --grid-sweep-ms ${o.gridSweepMs}`;
   log(`Linli sync hub benchmark. machine: ${machine}`);
   log(`command: ${command}`);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -439,7 +502,7 @@ async function main(): Promise<void> {
   const ga = new GaLdrkSimulator({ port: 0, serviceHours: null, ratePerSecond: 1_000_000, credentials: { username: CREDENTIALS.GA_LDRK_USER, password: CREDENTIALS.GA_LDRK_PASSWORD } });
   const veterans = new RestInboxSimulator({ port: 0, name: 'ty-veterans', token: CREDENTIALS.REST_INBOX_TOKEN });
   const inbox = new RestInboxSimulator({ port: 0, name: 'bench-inbox', token: CREDENTIALS[BENCH_INBOX_TOKEN_ENV] });
-  const grid = new ZzGridSimulator({ mysqlUrl: MYSQL_SERVER, database: GRID_DB });
+  const grid = new ZzGridSimulator({ mysqlUrl: MYSQL_SERVER, database: GRID_DB, processIntervalMs: o.gridSweepMs });
   for (const s of [ga, veterans, inbox, grid]) {
     await s.start();
     cleanups.push({ what: `simulator ${s.name}`, run: () => s.stop() });
@@ -485,6 +548,7 @@ async function main(): Promise<void> {
   const workerEnv: Record<string, string> = {
     NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: BENCH_URL, REDIS_URL, SYNC_TARGETS_DIR: dir, METRICS_PORT: String(metricsPort),
     ...CREDENTIALS,
+    ...(o.workerPool ? { DATABASE_POOL_SIZE: String(o.workerPool) } : {}),
   };
   const probeConnection = bullConnection(REDIS_URL);
   cleanups.push({ what: 'probe Redis connection', run: () => probeConnection.quit() });
@@ -522,9 +586,14 @@ async function main(): Promise<void> {
   const cpu0 = sampleCpu();
   const t0 = Date.now();
   const depth = sampler(probe, t0, 5000);
+  const activityDb = new Client({ connectionString: BENCH_URL, application_name: 'linli-bench-activity' });
+  await activityDb.connect();
+  cleanups.push({ what: 'activity connection', run: () => activityDb.end() });
+  const activity = activitySampler(activityDb, 250);
   log(`sustained: ${o.rate} changes/s for ${o.seconds} s…`);
   const load = await driveChanges(register, residents, o.rate, o.seconds);
   const t1 = Date.now();
+  const pgActivity = await activity.stop();
   const m1 = await scrape(metricsPort);
   const cpu1 = sampleCpu();
   log(`  ${f0(load.changes.length)} changes committed in ${f1(load.elapsed)} s (${f1(load.changes.length / load.elapsed)}/s), ${load.errors} errors`);
@@ -543,11 +612,11 @@ async function main(): Promise<void> {
 
   // commit timestamps: the k-th updateResident outbox event of a resident is its k-th change (never concurrent)
   const events = (await db.query(
-    `SELECT aggregate_id::text AS id, (extract(epoch FROM occurred_at) * 1000)::float8 AS at FROM outbox_event
-      WHERE id > $1::bigint AND event_type = 'updateResident' ORDER BY id`, [startEvent],
-  )).rows as { id: string; at: number }[];
+    `SELECT o.aggregate_id::text AS resident, (extract(epoch FROM o.occurred_at) * 1000)::float8 AS at FROM outbox_event o
+      WHERE o.id > $1::bigint AND o.event_type = 'updateResident' ORDER BY o.id`, [startEvent],
+  )).rows as { resident: string; at: number }[];
   const eventsOf = new Map<string, number[]>();
-  for (const e of events) eventsOf.set(e.id, [...(eventsOf.get(e.id) ?? []), e.at]);
+  for (const e of events) eventsOf.set(e.resident, [...(eventsOf.get(e.resident) ?? []), e.at]);
   const used = new Map<number, number>();
   for (const c of load.changes) {
     const k = used.get(c.resident) ?? 0;
@@ -555,13 +624,6 @@ async function main(): Promise<void> {
     c.occurredAt = eventsOf.get(residents[c.resident]!.id)?.[k] ?? c.committedAt;
   }
   receipts['zz-grid'] = await readGridReceipts(MYSQL_SERVER, GRID_DB);
-  if (process.env.BENCH_DEBUG) {
-    for (const c of load.changes.filter((x) => x.resident === 30)) {
-      console.log('DEBUG change', c.seq, 'occ', ((c.occurredAt - t0) / 1000).toFixed(3), 'commit', ((c.committedAt - t0) / 1000).toFixed(3));
-    }
-    console.log('DEBUG events r30', (eventsOf.get(residents[30]!.id) ?? []).map((x) => ((x - t0) / 1000).toFixed(3)));
-    console.log('DEBUG receipts ga r30', receipts['ga-ldrk']!.filter((r) => r.key === residents[30]!.idNumber).map((r) => `${r.seq}@${((r.at - t0) / 1000).toFixed(3)}`));
-  }
 
   // ---- 7. results
   const window = (t1 - t0) / 1000;
@@ -600,12 +662,13 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine}; PostgreSQL ${pg}`);
   console.log(`command: ${command}`);
   console.log(`setup:   ${f0(o.residents)} residents, each held by ${targets.length} real-time targets; created through the register's write path in ${f1(createSeconds)} s`);
-  console.log('targets (rewritten from deploy/targets + bench-inbox; no service hours, ratePerSecond raised to --target-rate):');
+  console.log(`targets (rewritten from deploy/targets + bench-inbox; no service hours, ratePerSecond raised to --target-rate); worker DATABASE_POOL_SIZE ${o.workerPool ?? '10 (default)'}:`);
   for (const tg of targets) console.log(`  ${tg.name.padEnd(12)} ${tg.protocol.padEnd(12)} concurrency ${tg.concurrency}, ratePerSecond ${tg.ratePerSecond}, timeoutMs ${tg.timeoutMs}`);
   console.log('');
   console.log(`1. Raw BullMQ, same 4 queues / options / concurrency (${specs.map((s) => s.concurrency).join('+')}), consumer in a child process, ${o.rawSeconds} s each:`);
   for (const r of raw) {
-    console.log(`   ${r.mode === 'noop' ? 'no-op processor     ' : 'bare HTTP PUT per job'}  ${f0(r.jobsPerSecond).padStart(7)} jobs/s   (${Object.entries(r.perQueue).map(([k, v]) => `${k.replace('bench-raw-', '')} ${f0(v)}`).join(', ')})`);
+    console.log(`   ${r.mode === 'noop' ? 'no-op processor     ' : 'bare HTTP PUT per job'}  ${f0(r.jobsPerSecond).padStart(7)} jobs/s   (${Object.entries(r.perQueue).map(([k, v]) => `${k.replace('bench-raw-', '')} ${f0(v)}`).join(', ')})`
+      + `${r.ranDry ? '  LOWER BOUND: a queue ran dry' : ''}`);
   }
   console.log('');
   console.log(`2. Hub start-up / backlog drain: relay of the set-up outbox (${f0(o.residents * 3)} events) + reconciler initial load, ${f0(expected)} deliveries`);
@@ -636,6 +699,9 @@ async function main(): Promise<void> {
       return (q ? `${q.waiting}/${q.delayed}/${q.active}` : '?').padStart(16);
     }).join(' ')} ${String(s.outbox).padStart(7)} ${String(s.pending).padStart(8)}`);
   }
+  console.log('');
+  console.log('   PostgreSQL during the sustained window (pg_stat_activity every 250 ms):');
+  for (const line of reportActivity(pgActivity)) console.log(line);
   console.log('');
   const splits = [rawNoop.cpu, rawHttp.cpu, cpuSplit('hub start-up load', loadCpu0, loadCpu1, worker.pid, BENCH_DB), cpuSplit('hub sustained window', cpu0, cpu1, worker.pid, BENCH_DB)];
   console.log(`4. CPU (cores; the machine has ${cpus().length}): consumer = the raw consumer or the hub worker; bench = this process (load generator, simulators, HTTP server)`);

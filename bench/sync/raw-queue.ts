@@ -22,22 +22,27 @@ export const HUB_JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
-const LOW_WATER = 4000;
+const LOW_WATER = 10_000;
 const BATCH = 2000;
 
-/** Keeps every queue's backlog above LOW_WATER until stopped, so the consumer never runs dry. */
+/**
+ * A backlog the consumer cannot run dry: `fill` adds `perQueue` jobs to every queue before the measurement, then the
+ * loop tops a queue up whenever it falls under LOW_WATER. `ranDry` tells whether a queue was ever seen empty (the
+ * figure is then a lower bound).
+ */
 export class Backlog {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private n = 0;
+  ranDry = false;
   readonly queues: Queue[];
 
   constructor(private readonly connection: Redis, specs: RawQueueSpec[]) {
     this.queues = specs.map((s) => new Queue(s.name, { connection, defaultJobOptions: HUB_JOB_OPTIONS }));
   }
 
-  async fill(): Promise<void> {
-    for (const q of this.queues) await this.top(q);
+  async fill(perQueue: number): Promise<void> {
+    for (const q of this.queues) for (let added = 0; added < perQueue; added += BATCH) await this.add(q);
   }
 
   start(): void {
@@ -63,7 +68,11 @@ export class Backlog {
 
   private async top(q: Queue): Promise<void> {
     const waiting = await q.getWaitingCount();
-    if (waiting >= LOW_WATER) return;
+    if (waiting === 0) this.ranDry = true;
+    if (waiting < LOW_WATER) await this.add(q);
+  }
+
+  private async add(q: Queue): Promise<void> {
     const jobs = Array.from({ length: BATCH }, () => {
       this.n += 1;
       const data = { target: q.name, aggregateType: 'RESIDENT' as const, aggregateId: randomUUID(), event: this.n, version: 1 };

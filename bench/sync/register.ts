@@ -17,6 +17,9 @@ import { changePhone } from './receipts';
  * What is left out compared with the API: HTTP, GraphQL parsing, the access guard and the audit append.
  */
 
+/** application_name of the load generator's connections (the hub's worker uses `linli`). */
+export const LOAD_APPLICATION_NAME = 'linli-bench-load';
+
 @Module({})
 class BenchConfigModule {}
 
@@ -27,7 +30,8 @@ class BenchRegisterModule {
       module: BenchRegisterModule,
       imports: [
         { module: BenchConfigModule, global: true, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] },
-        TypeOrmModule.forRoot({ ...postgresOptions(config), autoLoadEntities: true }),
+        // Its own application_name, so the bench can tell the load generator's connections from the worker's.
+        TypeOrmModule.forRoot({ ...postgresOptions(config), extra: { max: config.get('DATABASE_POOL_SIZE'), application_name: LOAD_APPLICATION_NAME }, autoLoadEntities: true }),
         CodesModule,
         PlacesModule,
         RegistryModule,
