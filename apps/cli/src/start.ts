@@ -39,7 +39,7 @@ function main(): void {
     [
       '',
       'Linli (邻里) is starting:',
-      `  GraphQL API   http://localhost:${port}/graphql   (send header  x-linli-dev-actor: <your name>  in development)`,
+      `  GraphQL API   http://localhost:${port}/graphql   (sign in: mutation { login(username, password) }, see the demo accounts)`,
       `  Health        http://localhost:${port}/health`,
       '  Worker        sync hub to the legacy systems (metrics: http://127.0.0.1:' + config.get('METRICS_PORT') + '/metrics)',
       ...(production ? [] : ['  Simulators    legacy systems P1–P4 + REST, control API http://127.0.0.1:4100/sims']),
