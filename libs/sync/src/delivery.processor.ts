@@ -63,8 +63,10 @@ export class DeliveryProcessor {
       this.metrics.staleSkipped.inc({ target: target.name });
       return 'SKIPPED_STALE';
     }
-    const [view] = [(await loadViews(m, [aggregateId])).get(aggregateId)];
+    // The event first, then the view: a change committing in between makes the view newer than the recorded event,
+    // so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
     const current = (await latestEventFor(m, [aggregateId])).get(aggregateId) ?? 0;
+    const view = (await loadViews(m, [aggregateId])).get(aggregateId);
     if (!view) return 'GONE';
     if (state && applied >= current && state.status !== 'PENDING') return 'DUPLICATE';
     const version = Number(view.version);

@@ -102,7 +102,7 @@ export class OutboxRelay {
       const ids = [...latest.keys()];
       const views = await loadViews(m, ids);
       const known: { target: string; aggregate_id: string }[] = await m.query(
-        `SELECT target, aggregate_id FROM sync_state WHERE aggregate_type = 'RESIDENT' AND aggregate_id = ANY($1::uuid[])`, [ids],
+        `SELECT target, aggregate_id FROM sync_state WHERE aggregate_type = 'RESIDENT' AND aggregate_id = ANY($1::uuid[]) AND delivered_at IS NOT NULL`, [ids],
       );
       const wasSent = new Set(known.map((k) => `${k.target}|${k.aggregate_id}`));
       const wanted: { target: string; residentId: string; event: number; version: number }[] = [];

@@ -5,6 +5,7 @@ import { TargetConfig } from './targets/target-config';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
 import { loadViews } from './mapping/record-view';
 import { subscribes } from './mapping/mapper';
+import { TAG_DEFINITIONS } from '@linli/registry';
 
 export interface ReconcileReport {
   target: string;
@@ -42,7 +43,10 @@ export class Reconciler {
     }
     // Residents the target subscribes to that it has never been told about.
     let initialLoad = 0;
-    const tagFilter = target.subscribe.tags.length
+    // Derived tags have no rows to filter on: then every active resident is looked at and the view decides.
+    const derived = new Set(TAG_DEFINITIONS.filter((t) => t.rule).map((t) => t.code));
+    const sqlFilterable = target.subscribe.tags.length > 0 && !target.subscribe.tags.some((t) => derived.has(t));
+    const tagFilter = sqlFilterable
       ? `AND (EXISTS (SELECT 1 FROM resident_tag rt WHERE rt.resident_id = r.id AND rt.valid_to IS NULL AND rt.tag_code = ANY($2))
           OR EXISTS (SELECT 1 FROM household_member hm JOIN household_tag ht ON ht.household_id = hm.household_id AND ht.valid_to IS NULL
                      WHERE hm.resident_id = r.id AND hm.to_date IS NULL AND ht.tag_code = ANY($2)))`
@@ -53,7 +57,7 @@ export class Reconciler {
           WHERE r.status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM sync_state s WHERE s.target = $1 AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = r.id)
             ${tagFilter}
           LIMIT ${PAGE}`,
-        target.subscribe.tags.length ? [target.name, target.subscribe.tags] : [target.name],
+        sqlFilterable ? [target.name, target.subscribe.tags] : [target.name],
       );
       if (fresh.length === 0) break;
       const ids = fresh.map((f) => f.id);

@@ -44,7 +44,8 @@ export class SyncStateStore {
   /** Records what the target now holds; only ever moves forward. */
   async applied(target: string, residentId: string, event: number, version: number, status: 'DELIVERED' | 'NOT_SUBSCRIBED', targetRef: string | null): Promise<void> {
     await this.m.query(
-      `UPDATE sync_state SET applied_event = $3, applied_version = $4, target_ref = COALESCE($6, target_ref), delivered_at = now(), last_error = NULL,
+      `UPDATE sync_state SET applied_event = $3, applied_version = $4, target_ref = COALESCE($6, target_ref),
+              delivered_at = CASE WHEN $5 = 'DELIVERED' THEN now() ELSE delivered_at END, last_error = NULL,
               attempts = attempts + 1, updated_at = now(),
               status = CASE WHEN wanted_event <= $3 THEN $5 ELSE 'PENDING' END
         WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = $2 AND (applied_event IS NULL OR applied_event < $3)`,

@@ -1,4 +1,8 @@
 import { EntityManager } from 'typeorm';
+import { ruleHolds, TAG_DEFINITIONS } from '@linli/registry';
+
+/** Tags computed from birth date and sex (aged 80+, women 15–49): part of the view like assigned ones. */
+const DERIVED_TAGS = TAG_DEFINITIONS.filter((t) => t.rule);
 
 export type HubView = Record<string, string | number | boolean | null>;
 
@@ -72,6 +76,7 @@ export async function loadViews(m: EntityManager, residentIds: string[]): Promis
       'spouse.idNumber': r.spouse_id_number, 'spouse.name': r.spouse_name, 'spouse.ethnicity': r.spouse_ethnicity,
       'children.boys': r.hh_number ? r.boys : null, 'children.girls': r.hh_number ? r.girls : null,
     };
+    if (r.status === 'ACTIVE') for (const d of DERIVED_TAGS) if (ruleHolds(d.rule!, r.sex, r.birth_date)) view[`tag.${d.code}`] = true;
     for (const t of [...(r.tags ?? []), ...(r.household_tags ?? [])]) {
       view[`tag.${t.code}`] = true;
       for (const [k, v] of Object.entries(t.attributes ?? {})) {
