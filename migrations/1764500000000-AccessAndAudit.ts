@@ -117,28 +117,32 @@ export class AccessAndAudit1764500000000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`);
-    // One round trip per append: the lock, the previous hash and the insert happen inside the database, so the
-    // chain lock is never held while waiting on the application. Each statement of a VOLATILE function sees rows
+    // One round trip per batch of appends: the lock, the previous hash and the inserts happen inside the database, so
+    // the chain lock is never held while waiting on the application. Each statement of a VOLATILE function sees rows
     // committed before it started, so the previous hash read after taking the lock is the latest one.
+    // Group commit: the rows of many concurrent requests appended in one call, linked in the order given.
     await q.query(`
-      CREATE FUNCTION audit_append(
-        p_occurred_at timestamptz, p_actor text, p_actor_kind text, p_role text, p_department text, p_purpose text, p_operation text,
-        p_resident_ids uuid[], p_household_ids uuid[], p_fields_clear text[], p_fields_masked text[], p_outcome text, p_request_id text,
-        p_source_address text, p_content_digest text
-      ) RETURNS bigint LANGUAGE plpgsql AS $$
+      CREATE FUNCTION audit_append_many(p_rows jsonb) RETURNS void LANGUAGE plpgsql AS $$
       DECLARE
         prev text;
-        new_id bigint;
+        r record;
       BEGIN
         PERFORM pg_advisory_xact_lock(7421001);
         SELECT hash INTO prev FROM audit_log ORDER BY id DESC LIMIT 1;
         prev := COALESCE(prev, repeat('0', 64));
-        INSERT INTO audit_log (occurred_at, actor, actor_kind, role, department, purpose, operation, resident_ids, household_ids, fields_clear,
-                               fields_masked, outcome, request_id, source_address, prev_hash, hash)
-        VALUES (p_occurred_at, p_actor, p_actor_kind, p_role, p_department, p_purpose, p_operation, p_resident_ids, p_household_ids, p_fields_clear,
-                p_fields_masked, p_outcome, p_request_id, p_source_address, prev, encode(digest(prev || '|' || p_content_digest, 'sha256'), 'hex'))
-        RETURNING id INTO new_id;
-        RETURN new_id;
+        FOR r IN SELECT * FROM ROWS FROM (jsonb_to_recordset(p_rows) AS (
+            occurred_at timestamptz, actor text, actor_kind text, role text, department text, purpose text, operation text,
+            resident_ids uuid[], household_ids uuid[], fields_clear text[], fields_masked text[], outcome text, request_id text,
+            source_address text, content_digest text)) WITH ORDINALITY AS x(
+            occurred_at, actor, actor_kind, role, department, purpose, operation, resident_ids, household_ids, fields_clear,
+            fields_masked, outcome, request_id, source_address, content_digest, ord) ORDER BY ord
+        LOOP
+          INSERT INTO audit_log (occurred_at, actor, actor_kind, role, department, purpose, operation, resident_ids, household_ids, fields_clear,
+                                 fields_masked, outcome, request_id, source_address, prev_hash, hash)
+          VALUES (r.occurred_at, r.actor, r.actor_kind, r.role, r.department, r.purpose, r.operation, r.resident_ids, r.household_ids, r.fields_clear,
+                  r.fields_masked, r.outcome, r.request_id, r.source_address, prev, encode(digest(prev || '|' || r.content_digest, 'sha256'), 'hex'))
+          RETURNING hash INTO prev;
+        END LOOP;
       END $$`);
     await q.query(`CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`);
     // Where the application runs as its own (non-superuser) role, it may only read and append.
@@ -147,13 +151,13 @@ export class AccessAndAudit1764500000000 implements MigrationInterface {
         IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'linli_app') THEN
           REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM linli_app;
           GRANT SELECT, INSERT ON audit_log TO linli_app;
-          GRANT EXECUTE ON FUNCTION audit_append TO linli_app;
+          GRANT EXECUTE ON FUNCTION audit_append_many TO linli_app;
         END IF;
       END $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION IF EXISTS audit_append`);
+    await q.query(`DROP FUNCTION IF EXISTS audit_append_many`);
     await q.query(`DROP TABLE IF EXISTS audit_log`);
     await q.query(`DROP FUNCTION IF EXISTS audit_log_append_only()`);
     for (const t of ['auth_session', 'api_client', 'app_user', 'access_policy', 'department']) await q.query(`DROP TABLE IF EXISTS ${t}`);

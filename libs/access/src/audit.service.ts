@@ -20,7 +20,7 @@ function contentDigest(row: Record<string, unknown>): string {
   return sha256(JSON.stringify(keys.map((k) => row[k] ?? null)));
 }
 
-/** A row's hash links it to its predecessor: sha256(previous hash | content digest), as audit_append computes it. */
+/** A row's hash links it to its predecessor: sha256(previous hash | content digest), as audit_append_many computes it. */
 function hashOf(prevHash: string, row: Record<string, unknown>): string {
   return sha256(`${prevHash}|${contentDigest(row)}`);
 }
@@ -32,6 +32,9 @@ function hashOf(prevHash: string, row: Record<string, unknown>): string {
  */
 @Injectable()
 export class AuditService {
+  private pending: { row: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly config: AppConfig) {}
 
   async append(ctx: RequestContext, input: AuditRecordInput): Promise<void> {
@@ -51,12 +54,27 @@ export class AuditService {
       request_id: ctx.requestId,
       source_address: ctx.sourceAddress,
     };
-    // One statement: the database takes the chain lock, reads the previous hash and links the row (audit_append).
-    await this.dataSource.query(
-      `SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::uuid[], $10, $11, $12, $13, $14, $15)`,
-      [row.occurred_at, row.actor, row.actor_kind, row.role, row.department, row.purpose, row.operation, row.resident_ids, row.household_ids,
-        row.fields_clear, row.fields_masked, row.outcome, row.request_id, row.source_address, contentDigest(row)],
-    );
+    await new Promise<void>((resolve, reject) => {
+      this.pending.push({ row: { ...row, content_digest: contentDigest(row) }, resolve, reject });
+      this.flush();
+    });
+  }
+
+  /**
+   * Group commit: while one append is in the database, the rows of other requests gather and go together in the next
+   * call (`audit_append_many` takes the chain lock once and links them in order). Each request still waits until its
+   * own row is committed, and learns if it failed.
+   */
+  private flush(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending.splice(0, 500);
+    this.dataSource.query(`SELECT audit_append_many($1::jsonb)`, [JSON.stringify(batch.map((b) => b.row))])
+      .then(() => batch.forEach((b) => b.resolve()), (err: unknown) => batch.forEach((b) => b.reject(err)))
+      .finally(() => {
+        this.flushing = false;
+        this.flush();
+      });
   }
 
   /** Walks the chain from the oldest kept row; reports the first row whose content or link does not match. */
