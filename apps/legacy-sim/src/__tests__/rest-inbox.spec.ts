@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { OutboundRecord, RealtimeAdapter } from '../../../../libs/sync/src/adapters/adapter';
-import { maskPersonalData, restAdapterFactory } from '../../../../libs/sync/src/adapters/rest.adapter';
+import { restAdapterFactory } from '../../../../libs/sync/src/adapters/rest.adapter';
+import { maskPersonalData } from '../../../../libs/sync/src/adapters/adapter-helpers';
 import { RestInboxSimulator } from '../sims/rest-inbox.sim';
 
 /** A generic departmental REST/JSON system over real HTTP, against the simulator on a free port. */

@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import * as iconv from 'iconv-lite';
 import { z } from 'zod';
 import { AdapterFactory, DeliveryResult, OutboundRecord, RealtimeAdapter } from './adapter';
-import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './rest.adapter';
+import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
 
 /**
  * SOAP 1.1 connector (document/literal over HTTP POST) for departmental web services such as P1, the police floating

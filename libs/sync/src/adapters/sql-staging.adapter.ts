@@ -3,7 +3,7 @@ import * as mysql from 'mysql2/promise';
 import { Pool as PgPool, PoolClient as PgPoolClient, types as pgTypes } from 'pg';
 import { z } from 'zod';
 import { AdapterFactory, DeliveryResult, OutboundRecord, RealtimeAdapter } from './adapter';
-import { describeEndpointProblem } from './rest.adapter';
+import { describeEndpointProblem } from './adapter-helpers';
 
 /**
  * SQL staging connector (中间库 / 前置库): the hub writes rows straight into staging tables of the target's own

@@ -3,7 +3,7 @@ import * as iconv from 'iconv-lite';
 import JSZip from 'jszip';
 import { z } from 'zod';
 import { AdapterFactory, BatchAdapter, BatchRowResult, DeliveryResult, OutboundRecord } from './adapter';
-import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './rest.adapter';
+import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
 
 /**
  * Zipped XML data package connector (数据包), for P4 health / family planning (`js-wis`) and systems like it.
