@@ -40,9 +40,4 @@ export class ContextFactory {
     }
     return new DomainError(ErrorCode.UNAUTHENTICATED, '请求未携带有效身份，请先登录', 'The request carries no valid identity; sign in first', { details: { requestId } });
   }
-
-  /** A context for sign-in operations themselves (no principal yet). */
-  anonymous(req: IncomingMessage): { requestId: string; sourceAddress: string | null } {
-    return { requestId: randomUUID(), sourceAddress: req.socket?.remoteAddress ?? null };
-  }
 }

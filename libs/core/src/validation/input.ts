@@ -12,10 +12,6 @@ export function requireUuid(value: string, field: string): string {
   return value.toLowerCase();
 }
 
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
-
 export function requireText(value: string | null | undefined, field: string, maxLength = 200): string {
   const v = (value ?? '').trim();
   if (!v) throw DomainError.badInput(field, '此项不能为空', 'This field is required');
@@ -52,16 +48,4 @@ export function requireDate(value: string, field: string, opts: { allowFuture?: 
 /** Today's date where the platform runs (China Standard Time, UTC+8), as YYYY-MM-DD. */
 export function today(): string {
   return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-}
-
-const PHONE = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
-
-/** Mainland mobile (11 digits starting 1[3-9]) or landline with area code. */
-export function optionalPhone(value: string | null | undefined, field: string): string | null {
-  if (value === null || value === undefined || value.trim() === '') return null;
-  const v = value.replace(/[\s]/g, '');
-  if (!PHONE.test(v)) {
-    throw DomainError.badInput(field, '电话号码格式无效', 'Phone number is not valid (mobile: 11 digits; landline: area code + number)');
-  }
-  return v;
 }

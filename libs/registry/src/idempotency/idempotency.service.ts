@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, ErrorCode, RequestContext } from '@linli/core';
+import { translateDbError } from '../residents/db-errors';
 
 /** Serialises with sorted keys, so the same input always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -23,6 +24,12 @@ export class IdempotencyService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async run<T>(ctx: RequestContext, key: string | null | undefined, operation: string, input: unknown, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    // Constraint violations a race can still cause (some checked only at commit, like the one-head trigger) become
+    // typed errors here, in the one place every mutation passes through.
+    return this.transact(ctx, key, operation, input, work).catch(translateDbError);
+  }
+
+  private async transact<T>(ctx: RequestContext, key: string | null | undefined, operation: string, input: unknown, work: (m: EntityManager) => Promise<T>): Promise<T> {
     if (!key) return this.dataSource.transaction(work);
     if (key.length > 200) throw DomainError.badInput('idempotencyKey', '幂等键过长', 'The idempotency key is longer than 200 characters');
     const hash = createHash('sha256').update(canonicalJson({ operation, input })).digest('hex');

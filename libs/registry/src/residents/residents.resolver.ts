@@ -1,6 +1,7 @@
 import { Args, ID, Info, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { GraphQLResolveInfo } from 'graphql';
-import { Allow, Ctx, Permission, RequestContext, selects } from '@linli/core';
+import { Allow, Ctx, Permission, RequestContext, selects, today } from '@linli/core';
+import { ageOn } from '../tags/tags.service';
 import { DivisionDto, CodesService } from '@linli/codes';
 import { DwellingDto, PlacesService } from '@linli/places';
 import { ResidenceDto, ResidentConnection, ResidentDto } from '../dtos/resident.dto';
@@ -108,9 +109,7 @@ export class ResidentsResolver {
 
   @ResolveField(() => Int, { description: 'Age in whole years today (or at death).' })
   age(@Parent() r: ResidentDto): number {
-    const on = r.deceasedOn ?? new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-    const years = Number(on.slice(0, 4)) - Number(r.birthDate.slice(0, 4));
-    return on.slice(5) >= r.birthDate.slice(5) ? years : years - 1;
+    return ageOn(r.birthDate, r.deceasedOn ?? today());
   }
 
   @ResolveField(() => HouseholdMemberDto, { nullable: true, description: 'Current household membership.' })
