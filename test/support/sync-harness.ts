@@ -11,8 +11,11 @@ import { MzDibaoSimulator } from '../../apps/legacy-sim/src/sims/mz-dibao.sim';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { TestApi } from './api';
 
-/** A Redis database of its own, so flushing it in a test touches nothing else. */
-export const SYNC_TEST_REDIS = 'redis://127.0.0.1:6379/7';
+/**
+ * A Redis database of its own, so flushing it in a test touches nothing else. TEST_REDIS_URL lets two test runs on
+ * one machine (each with its own TEST_DATABASE_URL) stay out of each other's queues.
+ */
+export const SYNC_TEST_REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
 
 /**
  * The platform with its sync hub against simulated legacy systems, all in this process: simulators on free ports,
