@@ -6,6 +6,7 @@ import { ResidentFilter } from '../dtos/inputs';
 import { ResidentsService } from '../residents/residents.service';
 import { TagsService, ruleSql } from '../tags/tags.service';
 import { StatisticsDimension, StatisticsResultDto } from './statistics.dto';
+import { cellsToSuppress } from './suppression';
 
 const AGE = `date_part('year', age(current_date, r.birth_date))`;
 
@@ -68,16 +69,13 @@ export class StatisticsService {
     const totalParams: unknown[] = [];
     const [{ n: total }] = await this.dataSource.query(`SELECT count(*)::int AS n FROM resident r WHERE ${this.residents.filterSql(ctx, filter ?? {}, totalParams)}`, totalParams);
     const min = ctx.access.minStatisticsCell;
-    const hide = (n: number) => min > 0 && n > 0 && n < min;
+    const counts = rows.map((row) => ({ keys: groupBy.map((_, i) => String(row[`k${i}`])), count: Number(row.n) }));
+    const withheld = cellsToSuppress(counts, groupBy.map((d) => d !== StatisticsDimension.TAG), min);
     return {
       dimensions: groupBy,
       suppressedBelow: min,
-      total: hide(total) ? null : total,
-      cells: rows.map((row) => ({
-        keys: groupBy.map((_, i) => String(row[`k${i}`])),
-        count: hide(Number(row.n)) ? null : Number(row.n),
-        suppressed: hide(Number(row.n)),
-      })),
+      total: min > 0 && total > 0 && total < min ? null : total,
+      cells: counts.map((c, i) => ({ keys: c.keys, count: withheld.has(i) ? null : c.count, suppressed: withheld.has(i) })),
     };
   }
 }
