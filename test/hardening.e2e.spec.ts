@@ -30,6 +30,15 @@ describe('a hardened GraphQL endpoint', () => {
     return res.errors![0];
   }
 
+  it('tells browsers and proxies not to keep any response', async () => {
+    const res = await fetch(`${api.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-linli-dev-actor': 'test.worker' },
+      body: JSON.stringify({ query: '{ residents(first: 1) { totalCount } }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('refuses deep nesting', async () => {
     let inner = 'id';
     for (let i = 0; i < 8; i++) inner = `household { members { resident { ${inner} } } }`;

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { AppConfig, ConfigError, ConfigModule, DatabaseModule, FULL_ACCESS, newContext, RedisModule, RequestContext } from '@linli/core';
 import { CodesModule } from '@linli/codes';
 import { PlacesModule } from '@linli/places';
@@ -34,6 +35,7 @@ const BENCH_ACTOR = { id: 'dev:bench', kind: 'DEVELOPMENT' as const, role: 'DEVE
       path: '/graphql',
       playground: false,
       includeStacktraceInErrorResponses: false,
+      plugins: [ApolloServerPluginCacheControlDisabled()], // as the API: no cache hints
       context: (): { linli: RequestContext } => ({ linli: newContext(BENCH_ACTOR, FULL_ACCESS) }),
     }),
     CodesModule,

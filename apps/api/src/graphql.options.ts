@@ -1,13 +1,14 @@
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { IncomingMessage } from 'http';
 import { Logger } from 'pino';
 
 import { AppConfig, DomainError, formatGraphQLError } from '@linli/core';
-import { accessPlugin, AuditService, ContextFactory, depthAndAliasRules, fieldAccessMiddleware, LinliGraphQLContext } from '@linli/access';
+import { accessPlugin, AuditService, ContextFactory, applyFieldAccess, depthAndAliasRules, LinliGraphQLContext } from '@linli/access';
 
 /**
  * Apollo configuration: code-first schema kept in memory (committed as schema.gql by `npm run schema`), the request
- * context from the bearer token, limits checked during validation, the access plugin and the field middleware.
+ * context from the bearer token, limits checked during validation, the access plugin and the field access wrappers.
  */
 export function graphqlOptions(config: AppConfig, logger: Logger, contexts: ContextFactory, audit: AuditService): ApolloDriverConfig {
   const production = config.get('NODE_ENV') === 'production';
@@ -21,8 +22,12 @@ export function graphqlOptions(config: AppConfig, logger: Logger, contexts: Cont
     includeStacktraceInErrorResponses: false,
     playground: false,
     validationRules: [...depthAndAliasRules(config.get('QUERY_MAX_DEPTH'), config.get('QUERY_MAX_ALIASES'))],
-    buildSchemaOptions: { fieldMiddleware: [fieldAccessMiddleware] },
+    // Masking and the audit's record ids: wrapped into the few resolvers that need them (see applyFieldAccess).
+    transformSchema: applyFieldAccess,
     plugins: [
+      // No cache hints: responses carry personal data and are never cached (cache-control: no-store). The default
+      // cache-control plugin would also wrap every field's resolver to collect hints nobody reads.
+      ApolloServerPluginCacheControlDisabled(),
       accessPlugin(
         audit,
         config,

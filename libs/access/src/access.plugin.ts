@@ -1,7 +1,7 @@
 import { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
-  FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, TypeInfo, valueFromAST, visit, visitWithTypeInfo,
-  isInputObjectType,
+  ASTNode, DocumentNode, FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLInputType, GraphQLSchema, isInputObjectType, Kind,
+  OperationDefinitionNode, TypeInfo, ValueNode, valueFromAST, visit, visitWithTypeInfo,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { AppConfig, DomainError, ErrorCode, Permission, RequestContext } from '@linli/core';
@@ -74,9 +74,10 @@ export function accessPlugin(
           if (cost > maxCost) {
             throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
           }
-          const touched = touchedFields(schema, document, operation, fragments, variables);
+          const inspection = inspect(schema, document, operation, fragments);
+          const touched = { ...inspection, ...argumentReads(variables, inspection.argumentReads) };
           contextValue.personal = touched.personal;
-          contextValue.operationLabel = `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`;
+          contextValue.operationLabel = touched.label;
           if (!ctx) return; // the guard answers UNAUTHENTICATED for anything but public operations
           charge(ctx.actor.id, cost);
           const { fields, tags, purposes } = ctx.access;
@@ -111,6 +112,8 @@ export function accessPlugin(
         },
 
         async willSendResponse({ contextValue, response, operation }) {
+          // Personal data is never to be kept by a browser or a proxy.
+          response.http?.headers.set('cache-control', 'no-store');
           const ctx = contextValue.linli;
           if (response.body.kind !== 'single') return;
           const errors = response.body.singleResult.errors ?? [];
@@ -143,21 +146,65 @@ export function accessPlugin(
   };
 }
 
-interface Touched {
+/** What an operation reaches, independent of its variables: computed once per parsed document and operation. */
+interface Inspection {
+  /** Every `Type.field` the operation can reach (aliases and fragments included). */
   fields: Set<string>;
-  filterReads: Set<string>;
   clearLookups: Set<string>;
-  tagFilters: Set<string>;
   personal: boolean;
   statisticsOnly: boolean;
+  label: string;
+  /** Arguments whose values decide what the operation reads (filters, groupBy): evaluated with each request's variables. */
+  argumentReads: { name: 'filter' | 'groupBy'; value: ValueNode; type: GraphQLInputType }[];
 }
 
-/** Every `Type.field` the operation can reach (aliases and fragments included) and what its arguments read. */
-function touchedFields(schema: GraphQLSchema, document: import('graphql').DocumentNode, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>, variables: Record<string, unknown>): Touched {
-  const out: Touched = { fields: new Set(), filterReads: new Set(), clearLookups: new Set(), tagFilters: new Set(), personal: false, statisticsOnly: true };
+/**
+ * Apollo keeps parsed, validated documents in its document store, so a document sent again is the same object: its
+ * inspection is reused and only the variable-dependent part (argumentReads) is evaluated per request.
+ */
+const inspections = new WeakMap<DocumentNode, Map<OperationDefinitionNode, Inspection>>();
+
+function inspect(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): Inspection {
+  let perOperation = inspections.get(document);
+  if (!perOperation) {
+    perOperation = new Map();
+    inspections.set(document, perOperation);
+  }
+  let found = perOperation.get(operation);
+  if (!found) {
+    found = walkOperation(schema, operation, fragments);
+    perOperation.set(operation, found);
+  }
+  return found;
+}
+
+/** Which fields the filters and groupings of this request read, and which tags it filters by. */
+function argumentReads(variables: Record<string, unknown>, reads: Inspection['argumentReads']): { filterReads: Set<string>; tagFilters: Set<string> } {
+  const out = { filterReads: new Set<string>(), tagFilters: new Set<string>() };
+  for (const read of reads) {
+    const value = valueFromAST(read.value, read.type, variables);
+    if (read.name === 'filter' && value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (v === null || v === undefined) continue;
+        if (FILTER_READS[k]) out.filterReads.add(FILTER_READS[k]);
+        if (k === 'tags' && Array.isArray(v)) v.forEach((t) => out.tagFilters.add(String(t)));
+      }
+    }
+    if (read.name === 'groupBy' && Array.isArray(value)) {
+      for (const g of value) if (GROUP_BY_READS[String(g)]) out.filterReads.add(GROUP_BY_READS[String(g)]);
+    }
+  }
+  return out;
+}
+
+function walkOperation(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): Inspection {
+  const out: Inspection = {
+    fields: new Set(), clearLookups: new Set(), personal: false, statisticsOnly: true, argumentReads: [],
+    label: `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`,
+  };
   const typeInfo = new TypeInfo(schema);
   const used = new Set<string>();
-  const collectSpreads = (node: import('graphql').ASTNode) => visit(node, { FragmentSpread(s) { if (!used.has(s.name.value) && fragments[s.name.value]) { used.add(s.name.value); collectSpreads(fragments[s.name.value]); } } });
+  const collectSpreads = (node: ASTNode) => visit(node, { FragmentSpread(s) { if (!used.has(s.name.value) && fragments[s.name.value]) { used.add(s.name.value); collectSpreads(fragments[s.name.value]); } } });
   collectSpreads(operation);
   const nodes = [operation, ...[...used].map((n) => fragments[n])];
   for (const node of nodes) {
@@ -176,22 +223,12 @@ function touchedFields(schema: GraphQLSchema, document: import('graphql').Docume
         for (const arg of field.arguments ?? []) {
           const argDef = def.args.find((a) => a.name === arg.name.value);
           if (!argDef) continue;
-          const value = valueFromAST(arg.value, argDef.type, variables as Record<string, unknown>);
-          if (arg.name.value === 'filter' && isInputObjectType(getNamedType(argDef.type)) && value && typeof value === 'object') {
-            for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-              if (v === null || v === undefined) continue;
-              if (FILTER_READS[k]) out.filterReads.add(FILTER_READS[k]);
-              if (k === 'tags' && Array.isArray(v)) v.forEach((t) => out.tagFilters.add(String(t)));
-            }
-          }
-          if (arg.name.value === 'groupBy' && Array.isArray(value)) {
-            for (const g of value) if (GROUP_BY_READS[String(g)]) out.filterReads.add(GROUP_BY_READS[String(g)]);
-          }
+          if (arg.name.value === 'filter' && isInputObjectType(getNamedType(argDef.type))) out.argumentReads.push({ name: 'filter', value: arg.value, type: argDef.type });
+          if (arg.name.value === 'groupBy') out.argumentReads.push({ name: 'groupBy', value: arg.value, type: argDef.type });
           if (key === 'Query.residentByIdNumber' && arg.name.value === 'idNumber') out.clearLookups.add('Resident.idNumber');
         }
       },
     }));
   }
-  void document;
   return out;
 }

@@ -4,7 +4,7 @@ export * from './audit.service';
 export * from './identities.service';
 export * from './context.factory';
 export * from './access.plugin';
-export * from './field-access.middleware';
+export * from './field-access';
 export * from './query-limits';
 export * from './roles';
 export * from './masking';
