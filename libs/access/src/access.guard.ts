@@ -14,12 +14,13 @@ export class AccessGuard implements CanActivate {
   canActivate(execution: ExecutionContext): boolean {
     if (execution.getType<string>() !== 'graphql') return true;
     const allowed = this.reflector.getAllAndOverride<(Permission | typeof PUBLIC)[] | undefined>(ALLOW_KEY, [execution.getHandler(), execution.getClass()]);
-    const field = GqlExecutionContext.create(execution).getInfo<{ fieldName: string }>()?.fieldName;
+    const gqlExecution = GqlExecutionContext.create(execution);
+    const field = gqlExecution.getInfo<{ fieldName: string }>()?.fieldName;
     if (!allowed || allowed.length === 0) {
       throw new DomainError(ErrorCode.FORBIDDEN, '该操作未开放', 'This operation is not open to anyone', { field });
     }
     if (allowed.includes(PUBLIC)) return true;
-    const gql = GqlExecutionContext.create(execution).getContext<{ linli?: RequestContext; authError?: DomainError }>();
+    const gql = gqlExecution.getContext<{ linli?: RequestContext; authError?: DomainError }>();
     if (!gql.linli) throw gql.authError ?? new DomainError(ErrorCode.UNAUTHENTICATED, '未认证', 'Unauthenticated');
     if (!allowed.some((p) => p !== PUBLIC && gql.linli!.access.permissions.has(p))) {
       throw new DomainError(ErrorCode.FORBIDDEN, '无权执行该操作', 'You are not permitted to perform this operation', { field, details: { requires: allowed } });

@@ -34,6 +34,8 @@ export function rangesOf(codes: string[]): CodeRange[] {
 @Injectable()
 export class AuthService {
   private readonly principals = new Map<string, { at: number; principal: Principal | null }>();
+  /** Tokens whose signature has been checked: a client sends the same token with every request until it expires. */
+  private readonly verified = new Map<string, AccessClaims>();
   private dummyHash: Promise<string> | null = null;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly config: AppConfig) {}
@@ -154,8 +156,17 @@ export class AuthService {
 
   /** The principal behind a bearer token, or null when the token is invalid, expired or its session revoked. */
   async principalFor(token: string): Promise<Principal | null> {
-    const claims = verifyAccessToken(token, this.config.tokenSecret);
-    if (!claims) return null;
+    let claims = this.verified.get(token) ?? null;
+    if (claims && claims.exp <= Date.now() / 1000) {
+      this.verified.delete(token);
+      return null;
+    }
+    if (!claims) {
+      claims = verifyAccessToken(token, this.config.tokenSecret);
+      if (!claims) return null;
+      if (this.verified.size >= 10_000) this.verified.clear();
+      this.verified.set(token, claims);
+    }
     const cached = this.principals.get(claims.sid);
     if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal;
     const principal = await this.loadPrincipal(claims);
