@@ -26,6 +26,18 @@ export function toResidentDto(r: ResidentEntity, redirectedFromId: string | null
 
 const MAX_REDIRECTS = 10;
 
+/**
+ * Every resident column under its entity property name, for the hot reads that skip TypeORM's query builder and
+ * hydration (a page, a lookup). Dates come back as `YYYY-MM-DD` text, as TypeORM hydrates them.
+ */
+const RESIDENT_COLUMNS = `r.id, r.id_type AS "idType", r.id_number AS "idNumber", r.id_number_status AS "idNumberStatus",
+  r.quarantine_reason AS "quarantineReason", r.name, r.name_pinyin AS "namePinyin", r.former_name AS "formerName", r.sex,
+  r.birth_date::text AS "birthDate", r.ethnicity, r.political_status AS "politicalStatus", r.education,
+  r.marital_status AS "maritalStatus", r.employment, r.phone, r.population_type AS "populationType",
+  r.household_relation AS "householdRelation", r.community_code AS "communityCode", r.status, r.moved_out_on::text AS "movedOutOn",
+  r.move_out_reason AS "moveOutReason", r.move_out_destination AS "moveOutDestination", r.deceased_on::text AS "deceasedOn",
+  r.merged_into_id AS "mergedIntoId", r.source, r.version, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
+
 /** Reading the register: lookups, filtered pages, and batched loaders for nested fields. */
 @Injectable()
 export class ResidentsService {
@@ -49,8 +61,8 @@ export class ResidentsService {
   async byIdNumber(ctx: RequestContext, idNumber: string): Promise<ResidentDto | null> {
     const normalized = normalizeIdNumber(idNumber ?? '');
     if (!normalized || normalized.length > 40) throw DomainError.badInput('idNumber', '证件号码不能为空', 'ID number is required');
-    const row = await this.dataSource.getRepository(ResidentEntity).createQueryBuilder('r')
-      .where('r.idNumber = :n AND r.mergedIntoId IS NULL', { n: normalized }).getOne();
+    const [row]: ResidentEntity[] = await this.dataSource.query(
+      `SELECT ${RESIDENT_COLUMNS} FROM resident r WHERE r.id_number = $1 AND r.merged_into_id IS NULL`, [normalized]);
     return row && inRanges(row.communityCode, ctx.access.jurisdiction) ? toResidentDto(row) : null;
   }
 
@@ -71,15 +83,11 @@ export class ResidentsService {
       keyset = ` AND (r.community_code, r.id) > ($${params.length - 1}, $${params.length}::uuid)`;
     }
     params.push(first + 1);
-    const pageSql = `SELECT r.id FROM resident r WHERE ${where}${keyset} ORDER BY r.community_code, r.id LIMIT $${params.length}`;
-    const [ids, [{ n }]] = await Promise.all([
-      this.dataSource.query(pageSql, params) as Promise<{ id: string }[]>,
+    const pageSql = `SELECT ${RESIDENT_COLUMNS} FROM resident r WHERE ${where}${keyset} ORDER BY r.community_code, r.id LIMIT $${params.length}`;
+    const [rows, [{ n }]] = await Promise.all([
+      this.dataSource.query(pageSql, params) as Promise<ResidentEntity[]>,
       withCount ? (this.dataSource.query(countSql, countParams) as Promise<{ n: number }[]>) : Promise.resolve([{ n: -1 }]),
     ]);
-    const byId = new Map(
-      ids.length ? (await this.dataSource.getRepository(ResidentEntity).findBy({ id: In(ids.map((x) => x.id)) })).map((r) => [r.id, r]) : [],
-    );
-    const rows = ids.map((x) => byId.get(x.id)).filter((r): r is ResidentEntity => !!r);
     return toConnection(rows.map((r) => toResidentDto(r)), first, (r) => `${r.communityCode}|${r.id}`, n, !!after);
   }
 
