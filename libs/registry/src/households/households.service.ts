@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -20,6 +21,17 @@ export function toHouseholdDto(h: HouseholdEntity): HouseholdDto {
     id: h.id, householdNumber: h.householdNumber, kind: h.kind, registrationType: h.registrationType, registeredAddress: h.registeredAddress,
     communityCode: h.communityCode, dwellingId: h.dwellingId, status: h.status, version: h.version,
   };
+}
+
+/**
+ * The request's loader of households by id; a household outside the jurisdiction loads as null (as if it did not
+ * exist). A function rather than a method, so a page that already joined the households can prime it.
+ */
+export function householdsById(ctx: RequestContext, dataSource: DataSource): DataLoader<string, HouseholdDto | null> {
+  return requestLoader<string, HouseholdDto | null>(ctx, 'household.byId', async (ids) => {
+    const rows = await dataSource.getRepository(HouseholdEntity).findBy({ id: In([...ids]) });
+    return new Map(rows.filter((h) => inRanges(h.communityCode, ctx.access.jurisdiction)).map((h) => [h.id, toHouseholdDto(h)]));
+  }, null);
 }
 
 /** 户 households: registration with members, head changes, and reading. */
@@ -182,10 +194,7 @@ export class HouseholdsService {
 
   /** Loader: households by id. */
   byId(ctx: RequestContext, id: string): Promise<HouseholdDto | null> {
-    return requestLoader<string, HouseholdDto | null>(ctx, 'household.byId', async (ids) => {
-      const rows = await this.dataSource.getRepository(HouseholdEntity).findBy({ id: In([...ids]) });
-      return new Map(rows.filter((h) => inRanges(h.communityCode, ctx.access.jurisdiction)).map((h) => [h.id, toHouseholdDto(h)]));
-    }, null).load(id);
+    return householdsById(ctx, this.dataSource).load(id);
   }
 
   /** Loader: current members of households. */

@@ -53,7 +53,10 @@ export class ResidentsResolver {
     @Args('after', { type: () => String, nullable: true }) after: string | null,
     @Info() info: GraphQLResolveInfo,
   ) {
-    return this.residentsService.list(ctx, filter, first, after, selects(info, 'totalCount'));
+    return this.residentsService.list(ctx, filter, first, after, {
+      count: selects(info, 'totalCount'),
+      prefetch: { household: selects(info, 'edges.node.household') || selects(info, 'edges.node.membership'), tags: selects(info, 'edges.node.tags') },
+    });
   }
 
   @Allow(Permission.READ_REGISTER)

@@ -34,6 +34,9 @@ export function ruleSql(rule: TagRule, alias: string, params: unknown[]): string
  * Special-group tags. Manual tags are assigned with attributes validated against the definition's JSON schema;
  * derived tags (aged 80+, women 15–49) are computed from the record and cannot be assigned.
  */
+
+/** A current manual tag of a resident, as read from resident_tag. */
+export type ManualTagRow = Pick<ResidentTagEntity, 'residentId' | 'tagCode' | 'attributes' | 'validFrom' | 'validTo'>;
 @Injectable()
 export class TagsService implements OnModuleInit {
   private definitions = new Map<string, TagDefinitionEntity>();
@@ -86,11 +89,16 @@ export class TagsService implements OnModuleInit {
 
   /** Current tags of many residents in one query, plus their derived tags. */
   async tagsOfResidents(residents: readonly Pick<ResidentEntity, 'id' | 'sex' | 'birthDate' | 'status'>[]): Promise<Map<string, TagDto[]>> {
-    const out = new Map<string, TagDto[]>(residents.map((r) => [r.id, []]));
-    if (residents.length === 0) return out;
+    if (residents.length === 0) return new Map();
     const rows = await this.dataSource.getRepository(ResidentTagEntity).find({
       where: { residentId: In(residents.map((r) => r.id)), validTo: IsNull() }, order: { tagCode: 'ASC' },
     });
+    return this.residentTags(residents, rows);
+  }
+
+  /** The tags of residents from their current manual tag rows (by tag code), with the derived tags computed. */
+  residentTags(residents: readonly Pick<ResidentEntity, 'id' | 'sex' | 'birthDate' | 'status'>[], rows: readonly ManualTagRow[]): Map<string, TagDto[]> {
+    const out = new Map<string, TagDto[]>(residents.map((r) => [r.id, []]));
     for (const row of rows) out.get(row.residentId)?.push(this.toDto(row));
     const on = today();
     for (const r of residents) {
@@ -112,7 +120,7 @@ export class TagsService implements OnModuleInit {
     return out;
   }
 
-  private toDto(row: ResidentTagEntity | HouseholdTagEntity): TagDto {
+  private toDto(row: Pick<ResidentTagEntity, 'tagCode' | 'attributes' | 'validFrom' | 'validTo'>): TagDto {
     const def = this.definitions.get(row.tagCode)!;
     return { code: row.tagCode, nameZh: def.nameZh, nameEn: def.nameEn, sensitivity: def.sensitivity, derived: false, attributes: row.attributes, validFrom: row.validFrom, validTo: row.validTo };
   }
