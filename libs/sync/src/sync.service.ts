@@ -11,6 +11,8 @@ import { TargetRegistry } from './targets/target-registry';
 import { latestEventFor, SyncStateRow, SyncStateStore } from './sync-state.store';
 import { bullConnection } from './redis-connection';
 import { Reconciler, ReconcileReport } from './reconciler';
+import { compareWithTarget, DriftReport, notComparable } from './drift';
+import { TargetConfigError } from './targets/target-config';
 
 export const SYNC_QUEUES = Symbol('SYNC_QUEUES');
 
@@ -117,6 +119,15 @@ export class SyncService implements OnApplicationShutdown {
     } else {
       throw DomainError.badInput('input', '请指定居民，或指定目标并选择重放全部死信', 'Give a resident, or a target with allDeadLetters');
     }
+    return this.resend(ids, true);
+  }
+
+  /**
+   * Forgets what the targets were thought to hold for these records (`applied_event = NULL`, `PENDING`), marks them
+   * wanted at their newest event and, for realtime targets, enqueues a job with a fresh id; batch targets take them
+   * in their next run. Returns how many records it queued.
+   */
+  private async resend(ids: { target: string; id: string }[], markDeadLettersReplayed: boolean): Promise<number> {
     const events = await latestEventFor(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
     const views = await loadViews(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
     const store = new SyncStateStore(this.ds.manager);
@@ -125,10 +136,12 @@ export class SyncService implements OnApplicationShutdown {
       const t = this.registry.get(target)!;
       const view = views.get(id);
       if (!view) continue;
-      // A replay forgets what the target was thought to hold, so the record is sent even if nothing changed.
+      // The record is sent even if nothing changed since the target was last thought up to date.
       await this.ds.query(`UPDATE sync_state SET applied_event = NULL, status = 'PENDING', updated_at = now() WHERE target = $1 AND aggregate_id = $2`, [target, id]);
       await store.want([{ target, residentId: id, event: events.get(id) ?? 0, version: Number(view.version) }]);
-      await this.ds.query(`UPDATE sync_dead_letter SET replayed_at = now() WHERE target = $1 AND aggregate_id = $2 AND replayed_at IS NULL`, [target, id]);
+      if (markDeadLettersReplayed) {
+        await this.ds.query(`UPDATE sync_dead_letter SET replayed_at = now() WHERE target = $1 AND aggregate_id = $2 AND replayed_at IS NULL`, [target, id]);
+      }
       if (t.schedule.mode === 'realtime') {
         const data: DeliverJob = { target, aggregateType: 'RESIDENT', aggregateId: id, event: events.get(id) ?? 0, version: Number(view.version) };
         await this.queues.get(target)!.add(SyncJobName.DELIVER, data, { jobId: `${deliverJobId(data)}|replay-${Date.now()}` });
@@ -155,29 +168,26 @@ export class SyncService implements OnApplicationShutdown {
     return this.reconciler.reconcileAll(0);
   }
 
-  /** Compares what a target that can be listed holds with what the hub believes it delivered. */
-  async drift(target: string): Promise<{ comparable: boolean; expected: number; atTarget: number; missing: number; unexpected: number }> {
+  /**
+   * Compares what a listable target holds with what the hub believes it delivered: keys, and content hashes where
+   * the adapter can compute them. With `repair`, every drifted record is sent again (missing and differing ones as
+   * they are now, unexpected ones as the DELETE they should have been).
+   */
+  async drift(target: string, repair = false): Promise<DriftReport> {
     const t = this.requireTarget(target);
-    const adapter = this.registry.adapter(t);
-    if (adapter.kind !== 'realtime' || !adapter.listKeys) return { comparable: false, expected: 0, atTarget: 0, missing: 0, unexpected: 0 };
-    const held = await adapter.listKeys(AbortSignal.timeout(30_000));
-    if (!held) return { comparable: false, expected: 0, atTarget: 0, missing: 0, unexpected: 0 };
-    const delivered: { aggregate_id: string }[] = await this.ds.query(`SELECT aggregate_id FROM sync_state WHERE target = $1 AND status = 'DELIVERED'`, [target]);
-    const views = await loadViews(this.ds.manager, delivered.map((d) => d.aggregate_id));
-    const expectedKeys = new Set<string>();
-    for (const [id, v] of views) {
-      if (!subscribes(t, v)) continue;
-      try {
-        expectedKeys.add(mapRecord(t, v, id).key);
-      } catch {
-        // unmappable records are in dead letters already
+    if (t.schedule.mode !== 'realtime') return notComparable(t.name);
+    let adapter;
+    try {
+      adapter = this.registry.adapter(t);
+    } catch (err) {
+      if (err instanceof TargetConfigError) {
+        throw DomainError.invalidState(`同步目标 ${t.name} 缺少凭据，无法读取其数据`, `Sync target ${t.name} has credentials missing in this process and cannot be read`, 'target');
       }
+      throw err;
     }
-    let missing = 0;
-    for (const k of expectedKeys) if (!held.has(k)) missing += 1;
-    let unexpected = 0;
-    for (const k of held.keys()) if (!expectedKeys.has(k)) unexpected += 1;
-    return { comparable: true, expected: expectedKeys.size, atTarget: held.size, missing, unexpected };
+    if (adapter.kind !== 'realtime') return notComparable(t.name);
+    const { report, drifted } = await compareWithTarget(this.ds, t, adapter, AbortSignal.timeout(60_000));
+    if (repair && drifted.length > 0) report.requeued = await this.resend(drifted.map((id) => ({ target: t.name, id })), false);
+    return report;
   }
-
 }

@@ -39,6 +39,11 @@ export interface RealtimeAdapter {
   readBack?(key: string, signal: AbortSignal): Promise<Record<string, unknown> | null>;
   /** Every key the target holds, with a content hash, when it can be listed (drift report). */
   listKeys?(signal: AbortSignal): Promise<Map<string, string> | null>;
+  /**
+   * The hash `listKeys` would report for this record once the target holds it, computed from the mapped fields the
+   * same way the target does (drift report: content compared, not only keys). Absent: only keys are compared.
+   */
+  contentHash?(record: OutboundRecord): string;
   close(): Promise<void>;
 }
 

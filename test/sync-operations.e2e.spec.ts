@@ -1,0 +1,113 @@
+import { execFile } from 'child_process';
+import { join } from 'path';
+import { promisify } from 'util';
+import { SyncHarness, eventually } from './support/sync-harness';
+import { newIdNumber, TestCommunity } from './support/api';
+
+/**
+ * The sync hub's operations for the people who run it (MANAGE_SYNC): drift against a target that can be listed,
+ * with its repair. Real API, worker, Redis and the REST inbox simulator.
+ */
+const SYNC_CLI = join(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'sync.js');
+
+describe('sync hub operations', () => {
+  let h: SyncHarness;
+  let c: TestCommunity;
+
+  beforeAll(async () => {
+    h = await SyncHarness.start();
+    c = await h.api.community('运维测试社区', '330203007000');
+  }, 60_000);
+  afterAll(() => h.stop(), 60_000);
+
+  const inbox = (key: string, init: RequestInit = {}) =>
+    fetch(`http://127.0.0.1:${h.rest.port}/records/${encodeURIComponent(key)}`, {
+      ...init, headers: { authorization: `Bearer ${process.env.REST_INBOX_TOKEN}`, 'content-type': 'application/json' },
+    });
+  const veteran = async () => {
+    const r = await h.api.ok(`mutation($i: AddResidentInput!) { addResident(input: $i) { id idNumber } }`, {
+      i: { resident: { idNumber: newIdNumber('1'), name: '退役军人', phone: '13912340000' }, communityCode: c.code, residence: { dwellingId: await c.dwelling(), kind: 'OWNER', movedInOn: '2020-01-01' } },
+    });
+    await h.api.ok(`mutation($id: ID!) { assignTag(input: {residentId: $id, tagCode: "VETERAN", attributes: {category: "退役士兵"}}) { residentId } }`, { id: r.addResident.id });
+    return r.addResident as { id: string; idNumber: string };
+  };
+  const delivered = (id: string) =>
+    eventually(async () => (await h.api.db.query(`SELECT 1 FROM sync_state WHERE target = 'ty-veterans' AND aggregate_id = $1 AND status = 'DELIVERED' AND applied_event = wanted_event`, [id])).length > 0, 15_000, 'delivered to ty-veterans');
+  /** `npm run sync -- …` as an operator runs it (built by `npm test` before the suite), against this harness. */
+  const cli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [SYNC_CLI, ...args], { env: { ...process.env, ...h.env, LOG_LEVEL: 'silent' } });
+      return { code: 0, out: stdout, err: stderr };
+    } catch (e) {
+      const failed = e as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, out: failed.stdout, err: failed.stderr };
+    }
+  };
+  const DRIFT_FIELDS = 'target comparable comparesContent expected atTarget missing differing unexpected unknownAtTarget notCompared missingIds differingIds unexpectedIds requeued';
+
+  it('reports records missing, changed or left behind at a target by resident id, and sends them again on repair', async () => {
+    const [gone, changed, left, fine] = [await veteran(), await veteran(), await veteran(), await veteran()];
+    for (const r of [gone, changed, left, fine]) await delivered(r.id);
+    await h.api.ok(`mutation($id: ID!) { removeTag(input: {residentId: $id, tagCode: "VETERAN", reason: "测试"}) { residentId } }`, { id: left.id });
+    await eventually(async () => !(await h.rest.records()).some((x) => x.key === left.idNumber), 15_000, 'removed at the target');
+    await delivered(left.id);
+
+    // The target loses one record, has another changed behind the hub's back, keeps one it was told to remove
+    // (restored from a backup), and holds one key nobody knows.
+    expect((await inbox(gone.idNumber, { method: 'DELETE' })).status).toBeLessThan(300);
+    const held = (await h.rest.records()).find((x) => x.key === changed.idNumber)!;
+    expect((await inbox(changed.idNumber, { method: 'PUT', body: JSON.stringify({ ...held.fields, lxdh: '13000000000' }) })).status).toBeLessThan(300);
+    expect((await inbox(left.idNumber, { method: 'PUT', body: JSON.stringify({ sfzh: left.idNumber }) })).status).toBeLessThan(300);
+    expect((await inbox('UNKNOWN-KEY', { method: 'PUT', body: JSON.stringify({ sfzh: 'UNKNOWN-KEY' }) })).status).toBeLessThan(300);
+
+    const report = (await h.api.ok(`{ syncDrift(target: "ty-veterans") { ${DRIFT_FIELDS} } }`)).syncDrift;
+    expect(report).toMatchObject({ target: 'ty-veterans', comparable: true, comparesContent: true, requeued: 0 });
+    expect(report.missingIds).toContain(gone.id);
+    expect(report.differingIds).toEqual([changed.id]);
+    expect(report.unexpectedIds).toEqual([left.id]);
+    expect(report.unknownAtTarget).toBe(1);
+    for (const list of [report.missingIds, report.differingIds, report.unexpectedIds]) expect(list).not.toContain(fine.id);
+    // Ids only: no keys (ID numbers) anywhere in the report.
+    expect(JSON.stringify(report)).not.toContain(gone.idNumber);
+
+    const repaired = (await h.api.ok(`mutation { repairSyncDrift(target: "ty-veterans") { requeued } }`)).repairSyncDrift;
+    expect(repaired.requeued).toBeGreaterThanOrEqual(3);
+    await eventually(async () => {
+      const at = await h.rest.records();
+      return at.some((x) => x.key === gone.idNumber) && at.find((x) => x.key === changed.idNumber)?.fields.lxdh === '13912340000'
+        && !at.some((x) => x.key === left.idNumber);
+    }, 20_000, 'the target repaired');
+    for (const r of [gone, changed, left]) await delivered(r.id);
+    const now = (await h.api.ok(`{ syncDrift(target: "ty-veterans") { missingIds differingIds unexpectedIds unknownAtTarget } }`)).syncDrift;
+    expect([...now.missingIds, ...now.differingIds, ...now.unexpectedIds].filter((id: string) => [gone.id, changed.id, left.id].includes(id))).toEqual([]);
+    expect(now.unknownAtTarget).toBe(1); // nobody's record: the hub cannot say what to send, so it only counts it
+  }, 90_000);
+
+  it('says a target that cannot be listed is not comparable, and names an unknown target', async () => {
+    const ga = (await h.api.ok(`{ syncDrift(target: "ga-ldrk") { comparable missing } }`)).syncDrift;
+    expect(ga).toEqual({ comparable: false, missing: 0 });
+    const err = await h.api.fails(`{ syncDrift(target: "no-such-target") { comparable } }`);
+    expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'target' });
+  });
+
+  it('the CLI reports drift as JSON, and refuses bad arguments with the usage', async () => {
+    const ok = await cli('drift', '--target', 'ty-veterans');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ target: 'ty-veterans', comparable: true, comparesContent: true, requeued: 0 });
+    const bad = await cli('drift');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--target is required/);
+    const unknown = await cli('drift', '--target', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/Sync target nope does not exist \(target\)/);
+  }, 30_000);
+
+  it('refuses the operations to a role without MANAGE_SYNC', async () => {
+    const street = await h.api.user('STREET_STAFF', { jurisdiction: ['330203007000'] });
+    for (const op of [`{ syncDrift(target: "ty-veterans") { missing } }`, `mutation { repairSyncDrift(target: "ty-veterans") { requeued } }`]) {
+      const res = await h.api.as(street.token, op);
+      expect(res.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+      expect(res.data?.syncDrift ?? res.data?.repairSyncDrift ?? null).toBeNull();
+    }
+  });
+});
