@@ -83,6 +83,43 @@ describe('sync hub operations', () => {
     expect(now.unknownAtTarget).toBe(1); // nobody's record: the hub cannot say what to send, so it only counts it
   }, 90_000);
 
+  /** A household on minimum income (LOW_INCOME): its head's record goes to the monthly civil-affairs workbook. */
+  const dibaoHousehold = async () => {
+    const hh = await h.api.ok(`mutation($i: RegisterHouseholdInput!) { registerHousehold(input: $i) { id members { residentId resident { idNumber } } } }`, {
+      i: { householdNumber: `OP-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, registeredAddress: '望京路9号1幢101室', communityCode: c.code, members: [
+        { relationship: '02', resident: { idNumber: newIdNumber('2', '1958-03-03'), name: '低保户主' } },
+      ] },
+    });
+    await h.api.ok(`mutation($id: ID!) { assignTag(input: {householdId: $id, tagCode: "LOW_INCOME", attributes: {caseNo: "OP-1", category: "URBAN_DIBAO", coveredMembers: 1, monthlyAmount: 800, startDate: "2024-01-01"}}) { householdId } }`, { id: hh.registerHousehold.id });
+    const head = hh.registerHousehold.members[0];
+    await eventually(async () => (await h.api.db.query(`SELECT 1 FROM sync_state WHERE target = 'mz-dibao' AND aggregate_id = $1 AND status = 'PENDING'`, [head.residentId])).length > 0, 10_000, 'pending for the batch');
+    return { householdId: hh.registerHousehold.id as string, headId: head.residentId as string, idNumber: head.resident.idNumber as string };
+  };
+  const dibaoState = async (id: string) => (await h.api.db.query(`SELECT status FROM sync_state WHERE target = 'mz-dibao' AND aggregate_id = $1`, [id]))[0]?.status;
+
+  it('runSyncBatch starts a batch target now: the workbook goes out and the answer settles the records', async () => {
+    const hh = await dibaoHousehold();
+    const started = (await h.api.ok(`mutation { runSyncBatch(target: "mz-dibao") { target jobId } }`)).runSyncBatch;
+    expect(started.target).toBe('mz-dibao');
+    expect(started.jobId).toMatch(/^batch-now-mz-dibao-/);
+    await eventually(async () => (await h.dibao.storedHouseholds()).get(hh.idNumber), 30_000, 'household at civil affairs');
+    await eventually(async () => (await dibaoState(hh.headId)) === 'DELIVERED', 30_000, 'applied after the answer');
+    const err = await h.api.fails(`mutation { runSyncBatch(target: "ga-ldrk") { jobId } }`);
+    expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'target' });
+    expect(err.message).toMatch(/不是批量目标.*not a batch target/);
+  }, 60_000);
+
+  it('the CLI starts a batch run too', async () => {
+    const hh = await dibaoHousehold();
+    const run = await cli('run-batch', '--target', 'mz-dibao');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out)).toMatchObject({ target: 'mz-dibao', jobId: expect.stringMatching(/^batch-now-/) });
+    await eventually(async () => (await dibaoState(hh.headId)) === 'DELIVERED', 30_000, 'applied after the CLI run');
+    const bad = await cli('run-batch', '--target', 'ty-veterans');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/not a batch target.*\(target\)/);
+  }, 60_000);
+
   it('says a target that cannot be listed is not comparable, and names an unknown target', async () => {
     const ga = (await h.api.ok(`{ syncDrift(target: "ga-ldrk") { comparable missing } }`)).syncDrift;
     expect(ga).toEqual({ comparable: false, missing: 0 });
@@ -104,10 +141,11 @@ describe('sync hub operations', () => {
 
   it('refuses the operations to a role without MANAGE_SYNC', async () => {
     const street = await h.api.user('STREET_STAFF', { jurisdiction: ['330203007000'] });
-    for (const op of [`{ syncDrift(target: "ty-veterans") { missing } }`, `mutation { repairSyncDrift(target: "ty-veterans") { requeued } }`]) {
+    const ops = [`{ syncDrift(target: "ty-veterans") { missing } }`, `mutation { repairSyncDrift(target: "ty-veterans") { requeued } }`, `mutation { runSyncBatch(target: "mz-dibao") { jobId } }`];
+    for (const op of ops) {
       const res = await h.api.as(street.token, op);
       expect(res.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
-      expect(res.data?.syncDrift ?? res.data?.repairSyncDrift ?? null).toBeNull();
+      expect(res.data?.syncDrift ?? res.data?.repairSyncDrift ?? res.data?.runSyncBatch ?? null).toBeNull();
     }
   });
 });

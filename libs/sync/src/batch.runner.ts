@@ -8,7 +8,13 @@ import { TargetRegistry } from './targets/target-registry';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 
-export type BatchOutcome = 'NOTHING_TO_SEND' | 'UPLOADED_WAITING' | 'ANSWERED';
+/** BUSY: another run of the same target holds its lock (a manual run beside the scheduled one); try again shortly. */
+export type BatchOutcome = 'NOTHING_TO_SEND' | 'UPLOADED_WAITING' | 'ANSWERED' | 'BUSY';
+
+/** The advisory lock key of a target's batch runs: one run of a target at a time, across workers. */
+function batchLockKey(target: string): string {
+  return createHash('sha256').update(`batch|${target}`).digest().readBigInt64BE(0).toString();
+}
 
 interface RunRow {
   id: string;
@@ -27,6 +33,24 @@ export class BatchRunner {
   constructor(private readonly ds: DataSource, private readonly registry: TargetRegistry, private readonly metrics: SyncMetrics) {}
 
   async run(target: TargetConfig, signal: AbortSignal): Promise<BatchOutcome> {
+    // A run started by hand may meet the scheduled one: two runs would build and upload the same file twice.
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    const key = batchLockKey(target.name);
+    try {
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
+      if (!locked) return 'BUSY';
+      try {
+        return await this.runLocked(target, signal);
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async runLocked(target: TargetConfig, signal: AbortSignal): Promise<BatchOutcome> {
     const adapter = this.registry.batchAdapter(target);
     // A file the target never answered (lost, or the target failed before reading it) is uploaded again, unchanged.
     await this.ds.query(

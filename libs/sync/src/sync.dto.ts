@@ -89,3 +89,9 @@ export class SyncDriftReportDto {
   @Field(() => [ID], { description: 'At most 1,000.' }) unexpectedIds: string[];
   @Field(() => Int, { description: 'Records sent again (repairSyncDrift only).' }) requeued: number;
 }
+
+@ObjectType('SyncBatchRunStarted', { description: 'A batch target\'s run, queued for the worker.' })
+export class SyncBatchRunStartedDto {
+  @Field() target: string;
+  @Field({ description: 'The BullMQ job id of the run.' }) jobId: string;
+}

@@ -1,7 +1,7 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Allow, checkPageSize, Ctx, Permission, RequestContext } from '@linli/core';
 import { SyncService } from './sync.service';
-import { ReplaySyncInput, SyncDeadLetterPageDto, SyncDriftReportDto, SyncDryRunDto, SyncReconcileReportDto, SyncStatusDto, SyncTargetDto } from './sync.dto';
+import { ReplaySyncInput, SyncBatchRunStartedDto, SyncDeadLetterPageDto, SyncDriftReportDto, SyncDryRunDto, SyncReconcileReportDto, SyncStatusDto, SyncTargetDto } from './sync.dto';
 
 @Resolver()
 export class SyncResolver {
@@ -67,5 +67,11 @@ export class SyncResolver {
   @Mutation(() => SyncDriftReportDto, { description: 'The drift report, then every drifted record sent again (missing, differing, unexpected).' })
   repairSyncDrift(@Ctx() _ctx: RequestContext, @Args('target') target: string): Promise<SyncDriftReportDto> {
     return this.sync.drift(target, true);
+  }
+
+  @Allow(Permission.MANAGE_SYNC)
+  @Mutation(() => SyncBatchRunStartedDto, { description: 'Starts a batch target\'s run now (the file of every pending record), instead of at its next scheduled time.' })
+  runSyncBatch(@Ctx() _ctx: RequestContext, @Args('target') target: string): Promise<SyncBatchRunStartedDto> {
+    return this.sync.runBatch(target);
   }
 }

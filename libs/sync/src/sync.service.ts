@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig, DomainError, inRanges, RequestContext, requireUuid } from '@linli/core';
 import { OutboundRecord } from './adapters/adapter';
-import { DeliverJob, deliverJobId, queueName, SyncJobName } from './jobs/sync-jobs';
+import { BatchRunJob, DeliverJob, deliverJobId, queueName, SyncJobName } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
 import { mapRecord, subscribes } from './mapping/mapper';
 import { TargetRegistry } from './targets/target-registry';
@@ -27,6 +27,13 @@ export function createQueues(registry: TargetRegistry, redisUrl: string): Map<st
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   })]));
+}
+
+/** Starts a run of a batch target now: one BATCH_RUN job (what the cron scheduler adds), with a fresh id. */
+export async function enqueueBatchRun(queue: Queue, target: string): Promise<string> {
+  const data: BatchRunJob = { target };
+  const job = await queue.add(SyncJobName.BATCH_RUN, data, { jobId: `batch-now-${target}-${Date.now()}` });
+  return job.id!;
 }
 
 export interface TargetSummary {
@@ -166,6 +173,15 @@ export class SyncService implements OnApplicationShutdown {
   reconcile(target?: string | null): Promise<ReconcileReport[]> {
     if (target) return this.reconciler.reconcile(this.requireTarget(target), 0).then((r) => [r]);
     return this.reconciler.reconcileAll(0);
+  }
+
+  /** Starts a batch target's run now instead of at its next cron time; the worker takes the job. */
+  async runBatch(target: string): Promise<{ target: string; jobId: string }> {
+    const t = this.requireTarget(target);
+    if (t.schedule.mode !== 'batch') {
+      throw DomainError.badInput('target', `同步目标 ${t.name} 不是批量目标，记录变更后即实时发送`, `Sync target ${t.name} is not a batch target: it is sent each change as it happens`);
+    }
+    return { target: t.name, jobId: await enqueueBatchRun(this.queues.get(t.name)!, t.name) };
   }
 
   /**
