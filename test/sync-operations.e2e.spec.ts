@@ -120,6 +120,39 @@ describe('sync hub operations', () => {
     expect(bad.err).toMatch(/not a batch target.*\(target\)/);
   }, 60_000);
 
+  it('a household that leaves the civil-affairs roll is written as 注销, removed by the system, and settled by its answer', async () => {
+    const hh = await dibaoHousehold();
+    await h.api.ok(`mutation { runSyncBatch(target: "mz-dibao") { jobId } }`);
+    await eventually(async () => (await dibaoState(hh.headId)) === 'DELIVERED', 30_000, 'on the roll');
+    expect((await h.dibao.storedHouseholds()).get(hh.idNumber)?.fields['变更类型']).toBe('正常');
+
+    await h.api.ok(`mutation($id: ID!) { removeTag(input: {householdId: $id, tagCode: "LOW_INCOME", reason: "收入超标"}) { householdId } }`, { id: hh.householdId });
+    await eventually(async () => (await dibaoState(hh.headId)) === 'PENDING', 10_000, 'the removal pending');
+    await h.api.ok(`mutation { runSyncBatch(target: "mz-dibao") { jobId } }`);
+    await eventually(async () => !(await h.dibao.storedHouseholds()).has(hh.idNumber), 30_000, 'household removed at civil affairs');
+    const [state] = await eventually(async () => {
+      const rows = await h.api.db.query(`SELECT status, applied_event = wanted_event AS settled, target_ref FROM sync_state WHERE target = 'mz-dibao' AND aggregate_id = $1`, [hh.headId]);
+      return rows[0]?.status === 'DELIVERED' && rows[0].settled ? rows : undefined;
+    }, 30_000, 'the removal settled');
+    expect(state.target_ref).toMatch(/^低保_.*\.xlsx$/);
+    // Settled: the removal is in no later file.
+    const [run] = await h.api.db.query(`SELECT id FROM sync_batch_run WHERE target = 'mz-dibao' AND records @> $1::jsonb ORDER BY created_at DESC LIMIT 1`, [JSON.stringify([{ aggregateId: hh.headId }])]);
+    await h.api.ok(`mutation { runSyncBatch(target: "mz-dibao") { jobId } }`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const [latest] = await h.api.db.query(`SELECT id FROM sync_batch_run WHERE target = 'mz-dibao' AND records @> $1::jsonb ORDER BY created_at DESC LIMIT 1`, [JSON.stringify([{ aggregateId: hh.headId }])]);
+    expect(latest.id).toBe(run.id);
+    expect(await h.api.db.query(`SELECT 1 FROM sync_dead_letter WHERE target = 'mz-dibao' AND aggregate_id = $1`, [hh.headId])).toEqual([]);
+  }, 90_000);
+
+  it('a household that leaves the roll before any file carried it is settled without a row', async () => {
+    const hh = await dibaoHousehold();
+    await h.api.ok(`mutation($id: ID!) { removeTag(input: {householdId: $id, tagCode: "LOW_INCOME", reason: "录入错误"}) { householdId } }`, { id: hh.householdId });
+    await new Promise((r) => setTimeout(r, 500)); // the relay: the head is no longer subscribed, and was never sent
+    await h.api.ok(`mutation { runSyncBatch(target: "mz-dibao") { jobId } }`);
+    await eventually(async () => (await dibaoState(hh.headId)) === 'NOT_SUBSCRIBED', 30_000, 'settled as not subscribed');
+    expect((await h.dibao.storedHouseholds()).has(hh.idNumber)).toBe(false);
+  }, 60_000);
+
   it('says a target that cannot be listed is not comparable, and names an unknown target', async () => {
     const ga = (await h.api.ok(`{ syncDrift(target: "ga-ldrk") { comparable missing } }`)).syncDrift;
     expect(ga).toEqual({ comparable: false, missing: 0 });

@@ -57,6 +57,11 @@ export interface BatchRowResult {
 /** A target that takes a file per run (monthly workbooks, XML packages). */
 export interface BatchAdapter {
   readonly kind: 'batch';
+  /**
+   * True when the file format cannot carry a removal (a `file-batch` target without `operationColumn`): DELETE
+   * records are left out of the file, and the hub turns them into dead letters instead of resending them each run.
+   */
+  readonly omitsDeletions?: boolean;
   /** Builds the file for a run from the mapped records (deterministic: the same records give the same bytes). */
   render(records: OutboundRecord[], runId: string, now: Date): Promise<{ fileName: string; content: Buffer }>;
   /** Puts the file where the target picks it up; uploading the same file twice must be harmless. */
