@@ -1,7 +1,9 @@
 import { execFile } from 'child_process';
 import { join } from 'path';
 import { promisify } from 'util';
-import { SyncHarness, eventually } from './support/sync-harness';
+import Redis from 'ioredis';
+import { getQueueToken } from '../libs/sync/src/testing';
+import { SyncHarness, SYNC_TEST_REDIS, eventually } from './support/sync-harness';
 import { newIdNumber, TestCommunity } from './support/api';
 
 /**
@@ -152,6 +154,22 @@ describe('sync hub operations', () => {
     await eventually(async () => (await dibaoState(hh.headId)) === 'NOT_SUBSCRIBED', 30_000, 'settled as not subscribed');
     expect((await h.dibao.storedHouseholds()).has(hh.idNumber)).toBe(false);
   }, 60_000);
+
+  it('a batch target\'s schedule lost with Redis\' data is registered again by the reconciler', async () => {
+    const queue = getQueueToken(h.worker!, 'mz-dibao');
+    expect(await queue.getJobScheduler('batch-mz-dibao')).toMatchObject({ pattern: '0 2 1 * *', tz: 'Asia/Shanghai' });
+    const redis = new Redis(SYNC_TEST_REDIS);
+    await redis.flushdb();
+    await redis.quit();
+    expect(await queue.getJobScheduler('batch-mz-dibao')).toBeUndefined();
+
+    const report = (await h.api.ok(`mutation { reconcileSync { target schedulerRestored } }`)).reconcileSync;
+    expect(report).toEqual(expect.arrayContaining([{ target: 'mz-dibao', schedulerRestored: true }, { target: 'ga-ldrk', schedulerRestored: false }]));
+    expect(await queue.getJobScheduler('batch-mz-dibao')).toMatchObject({ pattern: '0 2 1 * *', tz: 'Asia/Shanghai', next: expect.any(Number) });
+    expect(await queue.getDelayedCount()).toBeGreaterThanOrEqual(1); // the next monthly run is queued
+    const again = (await h.api.ok(`mutation { reconcileSync(target: "mz-dibao") { schedulerRestored } }`)).reconcileSync;
+    expect(again).toEqual([{ schedulerRestored: false }]);
+  });
 
   it('says a target that cannot be listed is not comparable, and names an unknown target', async () => {
     const ga = (await h.api.ok(`{ syncDrift(target: "ga-ldrk") { comparable missing } }`)).syncDrift;

@@ -12,7 +12,7 @@ import { bullConnection, requireNoEviction } from './redis-connection';
 import { OutboxRelay } from './outbox-relay';
 import { backoffWithJitter, DeliveryProcessor } from './delivery.processor';
 import { BatchRunner } from './batch.runner';
-import { Reconciler } from './reconciler';
+import { Reconciler, upsertBatchScheduler } from './reconciler';
 import { SyncStateStore } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 
@@ -95,7 +95,8 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
       });
       this.workers.push(worker);
       if (t.schedule.mode === 'batch') {
-        await this.queues.get(t.name)!.upsertJobScheduler(`batch-${t.name}`, { pattern: t.schedule.cron, tz: 'Asia/Shanghai' }, { name: SyncJobName.BATCH_RUN, data: { target: t.name } });
+        // Registered again by every reconciler pass when Redis has lost it.
+        await upsertBatchScheduler(this.queues.get(t.name)!, t);
       }
     }
     this.relay = new OutboxRelay(this.ds, this.registry.targets, this.queues, this.logger, this.metrics, this.config.get('SYNC_RELAY_INTERVAL_MS'), this.config.get('DATABASE_URL'));

@@ -63,6 +63,7 @@ export class SyncReconcileReportDto {
   @Field() target: string;
   @Field(() => Int) requeued: number;
   @Field(() => Int) initialLoad: number;
+  @Field({ description: 'A batch target\'s schedule was missing from Redis (lost with its data) and was registered again.' }) schedulerRestored: boolean;
 }
 
 @InputType()
