@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -9,7 +9,7 @@ import { loadViews } from './mapping/record-view';
 import { mapRecord, subscribes } from './mapping/mapper';
 import { TargetRegistry } from './targets/target-registry';
 import { latestEventFor, SyncStateRow, SyncStateStore } from './sync-state.store';
-import { bullConnection } from './redis-connection';
+import { bullConnection, requireNoEviction } from './redis-connection';
 import { Reconciler, ReconcileReport } from './reconciler';
 import { compareWithTarget, DriftReport, notComparable } from './drift';
 import { TargetConfigError } from './targets/target-config';
@@ -43,7 +43,7 @@ export interface TargetSummary {
 
 /** Where did my record go: status per target, queues, dead letters, replays and dry runs. */
 @Injectable()
-export class SyncService implements OnApplicationShutdown {
+export class SyncService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly reconciler: Reconciler;
 
   constructor(
@@ -53,6 +53,21 @@ export class SyncService implements OnApplicationShutdown {
     private readonly config: AppConfig,
   ) {
     this.reconciler = new Reconciler(ds, registry.targets, queues);
+  }
+
+  /**
+   * The API (replays, reconcileSync, runSyncBatch, drift repairs) and the CLI add jobs too: like the worker, they
+   * refuse a Redis that may evict queued jobs under memory pressure.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.queues.size === 0) return;
+    const check = bullConnection(this.config.get('REDIS_URL'), { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await check.connect();
+      await requireNoEviction(check);
+    } finally {
+      check.disconnect();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
