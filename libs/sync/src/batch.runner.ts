@@ -8,7 +8,13 @@ import { TargetRegistry } from './targets/target-registry';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 
-export type BatchOutcome = 'NOTHING_TO_SEND' | 'UPLOADED_WAITING' | 'ANSWERED';
+/** BUSY: another run of the same target holds its lock (a manual run beside the scheduled one); try again shortly. */
+export type BatchOutcome = 'NOTHING_TO_SEND' | 'UPLOADED_WAITING' | 'ANSWERED' | 'BUSY';
+
+/** The advisory lock key of a target's batch runs: one run of a target at a time, across workers. */
+function batchLockKey(target: string): string {
+  return createHash('sha256').update(`batch|${target}`).digest().readBigInt64BE(0).toString();
+}
 
 interface RunRow {
   id: string;
@@ -27,6 +33,24 @@ export class BatchRunner {
   constructor(private readonly ds: DataSource, private readonly registry: TargetRegistry, private readonly metrics: SyncMetrics) {}
 
   async run(target: TargetConfig, signal: AbortSignal): Promise<BatchOutcome> {
+    // A run started by hand may meet the scheduled one: two runs would build and upload the same file twice.
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    const key = batchLockKey(target.name);
+    try {
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
+      if (!locked) return 'BUSY';
+      try {
+        return await this.runLocked(target, signal);
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async runLocked(target: TargetConfig, signal: AbortSignal): Promise<BatchOutcome> {
     const adapter = this.registry.batchAdapter(target);
     // A file the target never answered (lost, or the target failed before reading it) is uploaded again, unchanged.
     await this.ds.query(
@@ -81,23 +105,38 @@ export class BatchRunner {
   }
 
   private async build(target: TargetConfig): Promise<RunRow | null> {
-    const pending: { aggregate_id: string }[] = await this.ds.query(
-      `SELECT aggregate_id FROM sync_state WHERE target = $1 AND status = 'PENDING' AND (applied_event IS NULL OR applied_event < wanted_event)
+    const pending: { aggregate_id: string; delivered_at: Date | null }[] = await this.ds.query(
+      `SELECT aggregate_id, delivered_at FROM sync_state WHERE target = $1 AND status = 'PENDING' AND (applied_event IS NULL OR applied_event < wanted_event)
         ORDER BY aggregate_id LIMIT 100000`,
       [target.name],
     );
     if (pending.length === 0) return null;
     const ids = pending.map((p) => p.aggregate_id);
+    const neverDelivered = new Set(pending.filter((p) => !p.delivered_at).map((p) => p.aggregate_id));
     const views = await loadViews(this.ds.manager, ids);
     const events = await latestEventFor(this.ds.manager, ids);
     const store = new SyncStateStore(this.ds.manager);
     const records: OutboundRecord[] = [];
     const refs: RunRow['records'] = [];
+    const adapter = this.registry.batchAdapter(target);
     for (const id of ids) {
       const view = views.get(id);
       if (!view) continue;
       try {
         const rec = mapRecord(target, view, id);
+        if (rec.operation === 'DELETE' && neverDelivered.has(id)) {
+          // It left the group before any file carried it: the target never had it, so there is nothing to remove.
+          await store.applied(target.name, id, events.get(id) ?? 0, rec.version, 'NOT_SUBSCRIBED', null);
+          continue;
+        }
+        if (rec.operation === 'DELETE' && adapter.omitsDeletions) {
+          // The file cannot say "removed": without this the record would stay pending and come back every run.
+          const answer = 'FILE: the target file cannot express a removal (declare endpoint.operationColumn) / 目标文件无法表示注销';
+          await store.deadLetter(target.name, id, rec.version, answer);
+          await store.failedAttempt(target.name, id, answer, 'DEAD');
+          this.metrics.deadLettered.inc({ target: target.name });
+          continue;
+        }
         records.push(rec);
         refs.push({ aggregateId: id, version: rec.version, event: events.get(id) ?? 0, key: rec.key });
       } catch (err) {
@@ -108,7 +147,7 @@ export class BatchRunner {
     }
     if (records.length === 0) return null;
     const runId = createHash('sha256').update(refs.map((r) => `${r.aggregateId}:${r.event}`).join(',')).digest('hex').slice(0, 12);
-    const file = await this.registry.batchAdapter(target).render(records, runId, new Date());
+    const file = await adapter.render(records, runId, new Date());
     const [row] = await this.ds.query(
       `INSERT INTO sync_batch_run (target, status, file_name, file_sha256, content, records, record_count)
        VALUES ($1, 'BUILT', $2, $3, $4, $5, $6) RETURNING id, status, file_name, content, records`,

@@ -1,17 +1,34 @@
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { DeliverJob, deliverJobId, SyncJobName } from './jobs/sync-jobs';
+import { BatchRunJob, DeliverJob, deliverJobId, SyncJobName } from './jobs/sync-jobs';
 import { TargetConfig } from './targets/target-config';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
 import { loadViews } from './mapping/record-view';
 import { subscribes } from './mapping/mapper';
+import { inLockOrder } from './outbox-relay';
 import { TAG_DEFINITIONS } from '@linli/registry';
 
 export interface ReconcileReport {
   target: string;
   requeued: number;
   initialLoad: number;
+  /** A batch target's cron scheduler was missing from Redis (lost with its data) and has been registered again. */
+  schedulerRestored: boolean;
 }
+
+/** The id of a batch target's BullMQ job scheduler. */
+export function batchSchedulerId(target: string): string {
+  return `batch-${target}`;
+}
+
+/** Registers (or updates) a batch target's cron job scheduler: BATCH_RUN jobs in China time. */
+export async function upsertBatchScheduler(queue: Queue, target: TargetConfig): Promise<void> {
+  if (target.schedule.mode !== 'batch') return;
+  const data: BatchRunJob = { target: target.name };
+  await queue.upsertJobScheduler(batchSchedulerId(target.name), { pattern: target.schedule.cron, tz: SCHEDULE_TZ }, { name: SyncJobName.BATCH_RUN, data });
+}
+
+const SCHEDULE_TZ = 'Asia/Shanghai';
 
 const PAGE = 2000;
 
@@ -31,6 +48,7 @@ export class Reconciler {
   }
 
   async reconcile(target: TargetConfig, graceSeconds = 10): Promise<ReconcileReport> {
+    const schedulerRestored = await this.ensureBatchScheduler(target);
     const behind: { aggregate_id: string; wanted_event: string; wanted_version: number }[] = await this.ds.query(
       `SELECT aggregate_id, wanted_event::text, wanted_version FROM sync_state
         WHERE target = $1 AND status = 'PENDING' AND (applied_event IS NULL OR applied_event < wanted_event)
@@ -68,14 +86,27 @@ export class Reconciler {
         return v ? [{ target: target.name, residentId: id, event: events.get(id) ?? 0, version: Number(v.version), subscribed: subscribes(target, v) }] : [];
       });
       const store = new SyncStateStore(this.ds.manager);
-      await store.want(rows);
+      await store.want(inLockOrder(rows)); // the relay's lock order: see inLockOrder
       for (const r of rows.filter((x) => !x.subscribed)) await store.applied(target.name, r.residentId, r.event, r.version, 'NOT_SUBSCRIBED', null);
       const jobs = rows.filter((r) => r.subscribed).map((r) => ({ target: target.name, aggregateType: 'RESIDENT' as const, aggregateId: r.residentId, event: r.event, version: r.version }));
       if (target.schedule.mode === 'realtime') await this.enqueue(target, jobs);
       initialLoad += jobs.length;
       if (fresh.length < PAGE) break;
     }
-    return { target: target.name, requeued: behind.length, initialLoad };
+    return { target: target.name, requeued: behind.length, initialLoad, schedulerRestored };
+  }
+
+  /**
+   * Job schedulers live in Redis only: after Redis lost its data a batch target would never run again until the
+   * worker restarts. Each pass registers a missing (or changed) scheduler again. Returns whether it had to.
+   */
+  async ensureBatchScheduler(target: TargetConfig): Promise<boolean> {
+    if (target.schedule.mode !== 'batch') return false;
+    const queue = this.queues.get(target.name)!;
+    const held = await queue.getJobScheduler(batchSchedulerId(target.name));
+    if (held && held.pattern === target.schedule.cron && held.tz === SCHEDULE_TZ) return false;
+    await upsertBatchScheduler(queue, target);
+    return true;
   }
 
   private async enqueue(target: TargetConfig, jobs: DeliverJob[]): Promise<void> {

@@ -7,12 +7,12 @@ import { DataSource } from 'typeorm';
 import { AppConfig, createLogger } from '@linli/core';
 import { BatchRunJob, DeliverJob, queueName, SyncJobName } from './jobs/sync-jobs';
 import { TargetRegistry } from './targets/target-registry';
-import { SYNC_QUEUES } from './sync.service';
+import { enqueueBatchRun, SYNC_QUEUES } from './sync.service';
 import { bullConnection, requireNoEviction } from './redis-connection';
 import { OutboxRelay } from './outbox-relay';
 import { backoffWithJitter, DeliveryProcessor } from './delivery.processor';
 import { BatchRunner } from './batch.runner';
-import { Reconciler } from './reconciler';
+import { Reconciler, upsertBatchScheduler } from './reconciler';
 import { SyncStateStore } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 
@@ -59,8 +59,9 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
           if (job.name === SyncJobName.DELIVER) return delivery.process(job as Job<DeliverJob>, token);
           if (job.name === SyncJobName.BATCH_RUN) {
             const outcome = await batch.run(t, AbortSignal.timeout(Math.max(60_000, t.limits.timeoutMs * 4)));
-            if (outcome === 'UPLOADED_WAITING') {
-              // The target has not answered yet: look again shortly, without using an attempt.
+            if (outcome === 'UPLOADED_WAITING' || outcome === 'BUSY') {
+              // The target has not answered yet, or another run of this target is in progress: look again
+              // shortly, without using an attempt.
               await job.moveToDelayed(Date.now() + 2000, token);
               const { DelayedError } = await import('bullmq');
               throw new DelayedError();
@@ -94,7 +95,8 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
       });
       this.workers.push(worker);
       if (t.schedule.mode === 'batch') {
-        await this.queues.get(t.name)!.upsertJobScheduler(`batch-${t.name}`, { pattern: t.schedule.cron, tz: 'Asia/Shanghai' }, { name: SyncJobName.BATCH_RUN, data: { target: t.name } });
+        // Registered again by every reconciler pass when Redis has lost it.
+        await upsertBatchScheduler(this.queues.get(t.name)!, t);
       }
     }
     this.relay = new OutboxRelay(this.ds, this.registry.targets, this.queues, this.logger, this.metrics, this.config.get('SYNC_RELAY_INTERVAL_MS'), this.config.get('DATABASE_URL'));
@@ -123,9 +125,9 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
     this.logger.info({ targets: this.registry.targets.map((t) => t.name) }, 'sync hub running');
   }
 
-  /** Runs one batch target now (CLI and tests). */
+  /** Runs one batch target now (tests; operators use runSyncBatch or `npm run sync -- run-batch`). */
   async runBatchNow(target: string): Promise<void> {
-    await this.queues.get(target)!.add(SyncJobName.BATCH_RUN, { target }, { jobId: `batch-now-${target}-${Date.now()}` });
+    await enqueueBatchRun(this.queues.get(target)!, target);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

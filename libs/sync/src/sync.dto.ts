@@ -63,6 +63,7 @@ export class SyncReconcileReportDto {
   @Field() target: string;
   @Field(() => Int) requeued: number;
   @Field(() => Int) initialLoad: number;
+  @Field({ description: 'A batch target\'s schedule was missing from Redis (lost with its data) and was registered again.' }) schedulerRestored: boolean;
 }
 
 @InputType()
@@ -70,4 +71,28 @@ export class ReplaySyncInput {
   @Field(() => String, { nullable: true }) target?: string | null;
   @Field(() => ID, { nullable: true }) residentId?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'With target: every open dead letter of that target.' }) allDeadLetters?: boolean | null;
+}
+
+@ObjectType('SyncDriftReport', { description: 'What a target holds compared with what the hub believes it delivered. Resident ids only, no personal data.' })
+export class SyncDriftReportDto {
+  @Field() target: string;
+  @Field({ description: 'False when the target cannot be listed (batch and SOAP targets): the other fields are then empty.' }) comparable: boolean;
+  @Field({ description: 'True when content hashes were compared as well as keys.' }) comparesContent: boolean;
+  @Field(() => Int, { description: 'Records the target should hold.' }) expected: number;
+  @Field(() => Int, { description: 'Keys the target holds.' }) atTarget: number;
+  @Field(() => Int) missing: number;
+  @Field(() => Int, { description: 'Held with other content than the current mapping.' }) differing: number;
+  @Field(() => Int, { description: 'Held although the record left the target\'s group or was never sent.' }) unexpected: number;
+  @Field(() => Int, { description: 'Keys at the target that match no record the hub knows for it.' }) unknownAtTarget: number;
+  @Field(() => Int, { description: 'Records with a change on its way (pending, failed, dead), not compared.' }) notCompared: number;
+  @Field(() => [ID], { description: 'At most 1,000.' }) missingIds: string[];
+  @Field(() => [ID], { description: 'At most 1,000.' }) differingIds: string[];
+  @Field(() => [ID], { description: 'At most 1,000.' }) unexpectedIds: string[];
+  @Field(() => Int, { description: 'Records sent again (repairSyncDrift only).' }) requeued: number;
+}
+
+@ObjectType('SyncBatchRunStarted', { description: 'A batch target\'s run, queued for the worker.' })
+export class SyncBatchRunStartedDto {
+  @Field() target: string;
+  @Field({ description: 'The BullMQ job id of the run.' }) jobId: string;
 }

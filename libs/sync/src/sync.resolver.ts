@@ -1,7 +1,7 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Allow, checkPageSize, Ctx, Permission, RequestContext } from '@linli/core';
 import { SyncService } from './sync.service';
-import { ReplaySyncInput, SyncDeadLetterPageDto, SyncDryRunDto, SyncReconcileReportDto, SyncStatusDto, SyncTargetDto } from './sync.dto';
+import { ReplaySyncInput, SyncBatchRunStartedDto, SyncDeadLetterPageDto, SyncDriftReportDto, SyncDryRunDto, SyncReconcileReportDto, SyncStatusDto, SyncTargetDto } from './sync.dto';
 
 @Resolver()
 export class SyncResolver {
@@ -55,5 +55,23 @@ export class SyncResolver {
   @Mutation(() => [SyncReconcileReportDto], { description: 'Re-enqueues every record a target is behind on (all targets when none is named).' })
   reconcileSync(@Ctx() _ctx: RequestContext, @Args('target', { type: () => String, nullable: true }) target: string | null) {
     return this.sync.reconcile(target);
+  }
+
+  @Allow(Permission.MANAGE_SYNC)
+  @Query(() => SyncDriftReportDto, { description: 'Compares what a listable target holds with what the hub believes it delivered (keys and content hashes).' })
+  syncDrift(@Ctx() _ctx: RequestContext, @Args('target') target: string): Promise<SyncDriftReportDto> {
+    return this.sync.drift(target, false);
+  }
+
+  @Allow(Permission.MANAGE_SYNC)
+  @Mutation(() => SyncDriftReportDto, { description: 'The drift report, then every drifted record sent again (missing, differing, unexpected).' })
+  repairSyncDrift(@Ctx() _ctx: RequestContext, @Args('target') target: string): Promise<SyncDriftReportDto> {
+    return this.sync.drift(target, true);
+  }
+
+  @Allow(Permission.MANAGE_SYNC)
+  @Mutation(() => SyncBatchRunStartedDto, { description: 'Starts a batch target\'s run now (the file of every pending record), instead of at its next scheduled time.' })
+  runSyncBatch(@Ctx() _ctx: RequestContext, @Args('target') target: string): Promise<SyncBatchRunStartedDto> {
+    return this.sync.runBatch(target);
   }
 }

@@ -1,16 +1,18 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig, DomainError, inRanges, RequestContext, requireUuid } from '@linli/core';
 import { OutboundRecord } from './adapters/adapter';
-import { DeliverJob, deliverJobId, queueName, SyncJobName } from './jobs/sync-jobs';
+import { BatchRunJob, DeliverJob, deliverJobId, queueName, SyncJobName } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
 import { mapRecord, subscribes } from './mapping/mapper';
 import { TargetRegistry } from './targets/target-registry';
 import { latestEventFor, SyncStateRow, SyncStateStore } from './sync-state.store';
-import { bullConnection } from './redis-connection';
+import { bullConnection, requireNoEviction } from './redis-connection';
 import { Reconciler, ReconcileReport } from './reconciler';
+import { compareWithTarget, DriftReport, notComparable } from './drift';
+import { TargetConfigError } from './targets/target-config';
 
 export const SYNC_QUEUES = Symbol('SYNC_QUEUES');
 
@@ -27,6 +29,13 @@ export function createQueues(registry: TargetRegistry, redisUrl: string): Map<st
   })]));
 }
 
+/** Starts a run of a batch target now: one BATCH_RUN job (what the cron scheduler adds), with a fresh id. */
+export async function enqueueBatchRun(queue: Queue, target: string): Promise<string> {
+  const data: BatchRunJob = { target };
+  const job = await queue.add(SyncJobName.BATCH_RUN, data, { jobId: `batch-now-${target}-${Date.now()}` });
+  return job.id!;
+}
+
 export interface TargetSummary {
   name: string; title: string; protocol: string; mode: string; waiting: number; delayed: number; active: number; pending: number; behindSeconds: number | null;
   delivered24h: number; deadLetters: number; failures24h: number; lastBatchAt: Date | null; lastBatchStatus: string | null;
@@ -34,7 +43,7 @@ export interface TargetSummary {
 
 /** Where did my record go: status per target, queues, dead letters, replays and dry runs. */
 @Injectable()
-export class SyncService implements OnApplicationShutdown {
+export class SyncService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly reconciler: Reconciler;
 
   constructor(
@@ -44,6 +53,21 @@ export class SyncService implements OnApplicationShutdown {
     private readonly config: AppConfig,
   ) {
     this.reconciler = new Reconciler(ds, registry.targets, queues);
+  }
+
+  /**
+   * The API (replays, reconcileSync, runSyncBatch, drift repairs) and the CLI add jobs too: like the worker, they
+   * refuse a Redis that may evict queued jobs under memory pressure.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.queues.size === 0) return;
+    const check = bullConnection(this.config.get('REDIS_URL'), { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await check.connect();
+      await requireNoEviction(check);
+    } finally {
+      check.disconnect();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -117,6 +141,15 @@ export class SyncService implements OnApplicationShutdown {
     } else {
       throw DomainError.badInput('input', '请指定居民，或指定目标并选择重放全部死信', 'Give a resident, or a target with allDeadLetters');
     }
+    return this.resend(ids, true);
+  }
+
+  /**
+   * Forgets what the targets were thought to hold for these records (`applied_event = NULL`, `PENDING`), marks them
+   * wanted at their newest event and, for realtime targets, enqueues a job with a fresh id; batch targets take them
+   * in their next run. Returns how many records it queued.
+   */
+  private async resend(ids: { target: string; id: string }[], markDeadLettersReplayed: boolean): Promise<number> {
     const events = await latestEventFor(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
     const views = await loadViews(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
     const store = new SyncStateStore(this.ds.manager);
@@ -125,10 +158,12 @@ export class SyncService implements OnApplicationShutdown {
       const t = this.registry.get(target)!;
       const view = views.get(id);
       if (!view) continue;
-      // A replay forgets what the target was thought to hold, so the record is sent even if nothing changed.
+      // The record is sent even if nothing changed since the target was last thought up to date.
       await this.ds.query(`UPDATE sync_state SET applied_event = NULL, status = 'PENDING', updated_at = now() WHERE target = $1 AND aggregate_id = $2`, [target, id]);
       await store.want([{ target, residentId: id, event: events.get(id) ?? 0, version: Number(view.version) }]);
-      await this.ds.query(`UPDATE sync_dead_letter SET replayed_at = now() WHERE target = $1 AND aggregate_id = $2 AND replayed_at IS NULL`, [target, id]);
+      if (markDeadLettersReplayed) {
+        await this.ds.query(`UPDATE sync_dead_letter SET replayed_at = now() WHERE target = $1 AND aggregate_id = $2 AND replayed_at IS NULL`, [target, id]);
+      }
       if (t.schedule.mode === 'realtime') {
         const data: DeliverJob = { target, aggregateType: 'RESIDENT', aggregateId: id, event: events.get(id) ?? 0, version: Number(view.version) };
         await this.queues.get(target)!.add(SyncJobName.DELIVER, data, { jobId: `${deliverJobId(data)}|replay-${Date.now()}` });
@@ -155,29 +190,35 @@ export class SyncService implements OnApplicationShutdown {
     return this.reconciler.reconcileAll(0);
   }
 
-  /** Compares what a target that can be listed holds with what the hub believes it delivered. */
-  async drift(target: string): Promise<{ comparable: boolean; expected: number; atTarget: number; missing: number; unexpected: number }> {
+  /** Starts a batch target's run now instead of at its next cron time; the worker takes the job. */
+  async runBatch(target: string): Promise<{ target: string; jobId: string }> {
     const t = this.requireTarget(target);
-    const adapter = this.registry.adapter(t);
-    if (adapter.kind !== 'realtime' || !adapter.listKeys) return { comparable: false, expected: 0, atTarget: 0, missing: 0, unexpected: 0 };
-    const held = await adapter.listKeys(AbortSignal.timeout(30_000));
-    if (!held) return { comparable: false, expected: 0, atTarget: 0, missing: 0, unexpected: 0 };
-    const delivered: { aggregate_id: string }[] = await this.ds.query(`SELECT aggregate_id FROM sync_state WHERE target = $1 AND status = 'DELIVERED'`, [target]);
-    const views = await loadViews(this.ds.manager, delivered.map((d) => d.aggregate_id));
-    const expectedKeys = new Set<string>();
-    for (const [id, v] of views) {
-      if (!subscribes(t, v)) continue;
-      try {
-        expectedKeys.add(mapRecord(t, v, id).key);
-      } catch {
-        // unmappable records are in dead letters already
-      }
+    if (t.schedule.mode !== 'batch') {
+      throw DomainError.badInput('target', `同步目标 ${t.name} 不是批量目标，记录变更后即实时发送`, `Sync target ${t.name} is not a batch target: it is sent each change as it happens`);
     }
-    let missing = 0;
-    for (const k of expectedKeys) if (!held.has(k)) missing += 1;
-    let unexpected = 0;
-    for (const k of held.keys()) if (!expectedKeys.has(k)) unexpected += 1;
-    return { comparable: true, expected: expectedKeys.size, atTarget: held.size, missing, unexpected };
+    return { target: t.name, jobId: await enqueueBatchRun(this.queues.get(t.name)!, t.name) };
   }
 
+  /**
+   * Compares what a listable target holds with what the hub believes it delivered: keys, and content hashes where
+   * the adapter can compute them. With `repair`, every drifted record is sent again (missing and differing ones as
+   * they are now, unexpected ones as the DELETE they should have been).
+   */
+  async drift(target: string, repair = false): Promise<DriftReport> {
+    const t = this.requireTarget(target);
+    if (t.schedule.mode !== 'realtime') return notComparable(t.name);
+    let adapter;
+    try {
+      adapter = this.registry.adapter(t);
+    } catch (err) {
+      if (err instanceof TargetConfigError) {
+        throw DomainError.invalidState(`同步目标 ${t.name} 缺少凭据，无法读取其数据`, `Sync target ${t.name} has credentials missing in this process and cannot be read`, 'target');
+      }
+      throw err;
+    }
+    if (adapter.kind !== 'realtime') return notComparable(t.name);
+    const { report, drifted } = await compareWithTarget(this.ds, t, adapter, AbortSignal.timeout(60_000));
+    if (repair && drifted.length > 0) report.requeued = await this.resend(drifted.map((id) => ({ target: t.name, id })), false);
+    return report;
+  }
 }

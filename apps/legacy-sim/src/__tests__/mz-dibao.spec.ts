@@ -127,6 +127,37 @@ describe('mz-dibao over SFTP (file-batch adapter)', () => {
     expect(() => fileBatchAdapterFactory.validateEndpoint({ ...targetFile.endpoint, fileName: 'x_{DD}.xlsx' })).toThrow(/endpoint\.fileName: unknown placeholder \{DD\}/);
   });
 
+  it('writes a household that left the roll as 注销 with its 身份证 only; the system removes it and answers the row', async () => {
+    const first = await adapter.render([household(HEAD_A), household(HEAD_B)], 'keep', NOW);
+    expect((await adapter.upload(first, signal())).kind).toBe('DELIVERED');
+    expect((await pollResult(adapter, first.fileName)).every((r) => r.ok)).toBe(true);
+    expect([...(await sim.storedHouseholds()).keys()].sort()).toEqual([HEAD_A, HEAD_B].sort());
+
+    const removal: OutboundRecord = { ...household(HEAD_A, {}, 2), operation: 'DELETE', fields: { 身份证: HEAD_A } };
+    // A live record with the same key wins over a removal (a new head takes over the household's key).
+    const file = await adapter.render([removal, household(HEAD_B, {}, 2), { ...household(HEAD_B, {}, 1), aggregateId: 'uid-former-head', operation: 'DELETE', fields: { 身份证: HEAD_B } }], 'remove', NOW);
+    const rows = await sheetRows(file.content, '户主');
+    expect(rows.slice(1).map((r) => [r[3], r[7], r[1]])).toEqual([[HEAD_A, '注销', ''], [HEAD_B, '正常', '王秀英']].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)));
+    expect((await sheetRows(file.content, '成员')).slice(1).map((r) => r[0])).toEqual([HEAD_B]); // no member row for a removal
+    expect((await adapter.upload(file, signal())).kind).toBe('DELIVERED');
+    const answer = await pollResult(adapter, file.fileName);
+    expect(answer.find((r) => r.key === HEAD_A)).toEqual({ key: HEAD_A, ok: true, answer: '通过' });
+    expect([...(await sim.storedHouseholds()).keys()]).toEqual([HEAD_B]);
+  });
+
+  it('without operationColumn a removal cannot be written: the adapter says so and leaves it out', async () => {
+    const { operationColumn: _omit, ...endpoint } = targetFile.endpoint as Record<string, unknown>;
+    const sheets = (endpoint.sheets as { name: string; fields: string[] }[]).map((sh) => ({ ...sh, fields: sh.fields.filter((f) => f !== '变更类型') }));
+    const plain = sftpAdapter({ ...endpoint, sheets, operationColumn: undefined });
+    expect(plain.omitsDeletions).toBe(true);
+    expect(adapter.omitsDeletions).toBe(false);
+    const file = await plain.render([household(HEAD_B), { ...household(HEAD_A), operation: 'DELETE', fields: { 身份证: HEAD_A } }], 'plain', NOW);
+    expect((await sheetRows(file.content, '户主')).slice(1).map((r) => r[3])).toEqual([HEAD_B]);
+    expect(() => fileBatchAdapterFactory.validateEndpoint({ ...targetFile.endpoint, operationColumn: { name: '变更', upsert: '正常', delete: '注销' } }))
+      .toThrow(/endpoint\.operationColumn\.name: must be one of the fields of a sheet keyed by 身份证/);
+    await plain.close();
+  });
+
   it('renders the same bytes for the same records, whatever the order and the time of day', async () => {
     const a = await adapter.render(RECORDS, 'run-1', NOW);
     const b = await adapter.render([...RECORDS].reverse(), 'run-1', new Date('2024-03-31T23:00:00+08:00'));
@@ -134,7 +165,7 @@ describe('mz-dibao over SFTP (file-batch adapter)', () => {
     expect(b.content.equals(a.content)).toBe(true);
 
     const rows = await sheetRows(a.content, '户主');
-    expect(rows[0]).toEqual(['类别', '户主姓名', '性别', '身份证', '通讯住址', '所属社区', '电话号码']);
+    expect(rows[0]).toEqual(['类别', '户主姓名', '性别', '身份证', '通讯住址', '所属社区', '电话号码', '变更类型']);
     expect(rows.slice(1).map((r) => r[3])).toEqual([HEAD_A, HEAD_B, BAD_CHECK].sort());
     const members = await sheetRows(a.content, '成员');
     expect(members[0]).toEqual(['父ID', '姓名', '身份证', '家庭人数', '保障人数', '家庭月收入', '成员类型']);

@@ -28,6 +28,8 @@ import { Chaos, ChaosOutcome, Simulator } from '../chaos';
  *     性别, 年龄, 身份证, 通讯住址, 所属社区, 电话号码, 银行帐号, optionally 家庭人数 / 保障人数 / 家庭月收入;
  *   member sheet 成员 (a sheet with 父ID, optional): 父ID (the head's 身份证), 姓名, 身份证, 家庭人数, 保障人数,
  *     家庭月收入 (yuan, at most 2 decimals), 成员类型.
+ *   An optional household column 变更类型: 正常 (or empty) for a household on the roll, 注销 to remove the household and
+ *   its members (only 身份证 is read on such a row).
  * Row checks: 身份证 18 characters with a valid GB 11643 check character; 类别 one of the three; 家庭月收入 a
  * non-negative number with at most 2 decimals; 家庭人数 / 保障人数 positive integers when given; names not empty;
  * a 身份证 only once per sheet; a member's 父ID must name a household that passed (in this file or held before).
@@ -54,6 +56,14 @@ import { Chaos, ChaosOutcome, Simulator } from '../chaos';
 
 /** The categories of the 类别 column. */
 export const DIBAO_CATEGORIES = ['城市低保', '低保边缘', '特困'] as const;
+
+/**
+ * Optional column of the household sheet: 正常 (or empty, or no such column) keeps the household on the roll with the
+ * row's data; 注销 removes it and its members (only 身份证 is read).
+ */
+export const CHANGE_COLUMN = '变更类型';
+export const CHANGE_KEEP = '正常';
+export const CHANGE_REMOVE = '注销';
 
 /** The column the system adds to each row of the result workbook. */
 export const RESULT_COLUMN = '校验结果';
@@ -410,6 +420,18 @@ export class MzDibaoSimulator implements Simulator {
     answers[householdIndex] = households.rows.map((row) => {
       const get = (column: string): CellValue => cellOf(households, row, column);
       const problems: string[] = [];
+      const change = textOf(get(CHANGE_COLUMN));
+      if (change === CHANGE_REMOVE) {
+        // 注销: the household leaves the roll with its members; only the 身份证 is read. Removing a household the
+        // system does not hold is accepted too (the same file may come twice).
+        const id = checkIdNumber(get('身份证'), problems);
+        if (id && seen.has(id)) problems.push('身份证重复');
+        if (id) seen.add(id);
+        if (problems.length > 0 || !id) return problems.join('；');
+        this.households.delete(id);
+        return RESULT_OK;
+      }
+      if (change !== '' && change !== CHANGE_KEEP) problems.push(`${CHANGE_COLUMN}无效，须为${CHANGE_KEEP}或${CHANGE_REMOVE}`);
       for (const column of ['户主姓名', '身份证', '类别']) if (!households.header.includes(column)) problems.push(`缺少列：${column}`);
       const id = checkIdNumber(get('身份证'), problems);
       if (id && seen.has(id)) problems.push('身份证重复');

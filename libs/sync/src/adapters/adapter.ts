@@ -39,6 +39,11 @@ export interface RealtimeAdapter {
   readBack?(key: string, signal: AbortSignal): Promise<Record<string, unknown> | null>;
   /** Every key the target holds, with a content hash, when it can be listed (drift report). */
   listKeys?(signal: AbortSignal): Promise<Map<string, string> | null>;
+  /**
+   * The hash `listKeys` would report for this record once the target holds it, computed from the mapped fields the
+   * same way the target does (drift report: content compared, not only keys). Absent: only keys are compared.
+   */
+  contentHash?(record: OutboundRecord): string;
   close(): Promise<void>;
 }
 
@@ -52,6 +57,11 @@ export interface BatchRowResult {
 /** A target that takes a file per run (monthly workbooks, XML packages). */
 export interface BatchAdapter {
   readonly kind: 'batch';
+  /**
+   * True when the file format cannot carry a removal (a `file-batch` target without `operationColumn`): DELETE
+   * records are left out of the file, and the hub turns them into dead letters instead of resending them each run.
+   */
+  readonly omitsDeletions?: boolean;
   /** Builds the file for a run from the mapped records (deterministic: the same records give the same bytes). */
   render(records: OutboundRecord[], runId: string, now: Date): Promise<{ fileName: string; content: Buffer }>;
   /** Puts the file where the target picks it up; uploading the same file twice must be harmless. */

@@ -31,10 +31,15 @@ import { AdapterFactory, BatchAdapter, BatchRowResult, DeliveryResult, OutboundR
  *   encoding     CSV only: UTF-8 (written with a BOM, the way Excel expects), GBK (a value outside GBK fails the
  *                render instead of turning into `?`) or GB18030
  *   decimals     { field: n }: numbers written with n decimals (XLSX number format `0.00`, CSV fixed text)
+ *   operationColumn { name, upsert, delete }: how the file tells a record on the roll from one that left it (e.g.
+ *                变更类型 with 正常 / 注销). The column is one of a sheet's `fields`; its cell is `upsert` on a live
+ *                record's rows and `delete` on a removal's row. A removal (DELETE) gets one row on each sheet that
+ *                has the column and is keyed by `keyField`: the key and the marker, every other cell empty. Without
+ *                it, removals cannot be written and the adapter says so (`omitsDeletions`).
  *   timeoutMs    ceiling for one transport operation besides the caller's AbortSignal (default 30000)
  *
- * Rendering is deterministic: rows ordered by key (code-unit order, not locale), one row per key (the record with
- * the highest version wins; DELETE records leave the file, which is a full monthly roll), no timestamps that move:
+ * Rendering is deterministic: rows ordered by key (code-unit order, not locale), one row per key (a live record wins
+ * over a removal with the same key, then the highest version), no timestamps that move:
  * the workbook's created/modified dates and every ZIP entry's date are the first day of `now`'s month.
  *
  * Upload writes `<name>.part`, removes an older `<name>` if one is there, then renames `.part` to `<name>`, so the
@@ -78,6 +83,8 @@ const endpointSchema = z
     okValue: z.string().min(1).default('通过'),
     encoding: z.enum(['UTF-8', 'GBK', 'GB18030']).optional(),
     decimals: z.record(z.string().min(1), z.number().int().min(0).max(6)).optional(),
+    operationColumn: z.object({ name: z.string().min(1), upsert: z.string().min(1), delete: z.string().min(1) }).strict()
+      .refine((o) => o.upsert !== o.delete, { message: 'upsert and delete must differ', path: ['delete'] }).optional(),
     timeoutMs: z.number().int().positive().optional(),
   })
   .strict()
@@ -90,6 +97,12 @@ const endpointSchema = z
     if (/[/\\]/.test(e.fileName) || e.fileName.includes('..')) ctx.addIssue({ code: 'custom', path: ['fileName'], message: 'must be a plain file name' });
     for (const token of e.fileName.match(/\{[^}]*\}/g) ?? []) {
       if (!TEMPLATE_TOKENS.has(token.slice(1, -1))) ctx.addIssue({ code: 'custom', path: ['fileName'], message: `unknown placeholder ${token}` });
+    }
+    if (e.operationColumn) {
+      if (e.operationColumn.name === e.resultColumn) ctx.addIssue({ code: 'custom', path: ['operationColumn', 'name'], message: `${e.resultColumn} is the target's result column` });
+      if (!sheets.some((sheet) => (sheet.keyField ?? e.keyField) === e.keyField && sheet.fields.includes(e.operationColumn!.name))) {
+        ctx.addIssue({ code: 'custom', path: ['operationColumn', 'name'], message: `must be one of the fields of a sheet keyed by ${e.keyField}` });
+      }
     }
     const names = new Set<string>();
     sheets.forEach((sheet, i) => {
@@ -135,6 +148,7 @@ export const fileBatchAdapterFactory: AdapterFactory = {
 /** Credentials arrive resolved: { username, password } values (the hub resolves the environment names). */
 class FileBatchAdapter implements BatchAdapter {
   readonly kind = 'batch';
+  readonly omitsDeletions: boolean;
   private readonly sheets: FileBatchSheet[];
   private readonly sockets = new Set<Socket>();
 
@@ -144,11 +158,12 @@ class FileBatchAdapter implements BatchAdapter {
     private readonly credentials: Record<string, string>,
   ) {
     this.sheets = Array.isArray(endpoint.sheets) ? endpoint.sheets : [endpoint.sheets];
+    this.omitsDeletions = !endpoint.operationColumn;
   }
 
   async render(records: OutboundRecord[], runId: string, now: Date): Promise<{ fileName: string; content: Buffer }> {
     const fileName = renderFileName(this.endpoint.fileName, runId, now);
-    const rows = rowsOf(records);
+    const rows = rowsOf(records).filter((r) => r.operation === 'UPSERT' || !this.omitsDeletions);
     const content = this.endpoint.format === 'xlsx' ? await this.renderWorkbook(rows, monthStart(now)) : this.renderCsv(rows);
     return { fileName, content };
   }
@@ -205,8 +220,18 @@ class FileBatchAdapter implements BatchAdapter {
   // ---------------------------------------------------------------------------------------------------------------
   // Rendering
 
+  /** Whether a record gets a row on this sheet: every live record; a removal on sheets that can say so. */
+  private hasRow(sheet: FileBatchSheet, record: OutboundRecord): boolean {
+    if (record.operation === 'UPSERT') return true;
+    const op = this.endpoint.operationColumn;
+    return !!op && (sheet.keyField ?? this.endpoint.keyField) === this.endpoint.keyField && sheet.fields.includes(op.name);
+  }
+
   private cellsOf(sheet: FileBatchSheet, record: OutboundRecord): (string | number | null)[] {
+    const op = this.endpoint.operationColumn;
     return sheet.fields.map((field) => {
+      if (op && field === op.name) return record.operation === 'DELETE' ? op.delete : op.upsert;
+      if (record.operation === 'DELETE') return field === (sheet.keyField ?? this.endpoint.keyField) ? record.key : null;
       const value = record.fields[field];
       if (value === undefined || value === null) return null;
       if (typeof value === 'boolean') return value ? '是' : '否';
@@ -230,6 +255,7 @@ class FileBatchAdapter implements BatchAdapter {
       const ws = workbook.addWorksheet(sheet.name);
       ws.columns = sheet.fields.map((field) => ({ header: field, key: field, width: Math.max(10, field.length * 2 + 4) }));
       for (const record of records) {
+        if (!this.hasRow(sheet, record)) continue;
         const row = ws.addRow(this.cellsOf(sheet, record));
         sheet.fields.forEach((field, i) => {
           const decimals = this.endpoint.decimals?.[field];
@@ -248,6 +274,7 @@ class FileBatchAdapter implements BatchAdapter {
     const sheet = this.sheets[0] as FileBatchSheet;
     const lines = [sheet.fields.map(csvCell)];
     for (const record of records) {
+      if (!this.hasRow(sheet, record)) continue;
       lines.push(
         this.cellsOf(sheet, record).map((value, i) => {
           const decimals = this.endpoint.decimals?.[sheet.fields[i] as string];
@@ -417,14 +444,24 @@ export function resultFileName(fileName: string): string {
   return dot < 0 ? `${fileName}.result` : `${fileName.slice(0, dot)}.result${fileName.slice(dot).toLowerCase()}`;
 }
 
-/** The live records, one per key (highest version, then aggregate id), ordered by key in code-unit order. */
+/**
+ * One record per key, ordered by key in code-unit order. A live record wins over a removal with the same key (a new
+ * head's household row and the former head's removal share the household's key); then the highest version, then
+ * the aggregate id.
+ */
 function rowsOf(records: OutboundRecord[]): OutboundRecord[] {
+  const rank = (r: OutboundRecord): [number, number, string] => [r.operation === 'UPSERT' ? 1 : 0, r.version, r.aggregateId];
   const byKey = new Map<string, OutboundRecord>();
   for (const record of records) {
     const held = byKey.get(record.key);
-    if (!held || record.version > held.version || (record.version === held.version && record.aggregateId > held.aggregateId)) byKey.set(record.key, record);
+    if (!held) {
+      byKey.set(record.key, record);
+      continue;
+    }
+    const [a, b] = [rank(record), rank(held)];
+    if (a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])))) byKey.set(record.key, record);
   }
-  return [...byKey.values()].filter((r) => r.operation === 'UPSERT').sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** The first day of `now`'s month, 00:00 China time. */

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { z } from 'zod';
 import { AdapterFactory, DeliveryResult, OutboundRecord, RealtimeAdapter } from './adapter';
 import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
@@ -14,7 +15,8 @@ import { backPressure, describeEndpointProblem, maskPersonalData, transportFailu
  *   UPSERT → PUT {url}/{key} with the mapped fields as a JSON object
  *   DELETE → DELETE {url}/{key} (404 counts as done: the record is already gone)
  *   readBack → GET {url}/{key} (the body, or its `fields` member when it wraps the record; 404 → null)
- *   listKeys → GET {url}, an array of `{ key, hash }` (or `{ items: [...] }`)
+ *   listKeys → GET {url}, an array of `{ key, hash }` (or `{ items: [...] }`); `hash` is the SHA-256 (hex) of the
+ *              record's JSON with its keys sorted, which `contentHash` computes from the mapped fields
  *
  * Answers: 2xx → DELIVERED (targetRef from the body's `ref` or `id`); 409 → DELIVERED duplicate; 400 / 413 / 415 /
  * 422 → REJECTED with the body text; 429 / 503 → RETRY without using an attempt (delay from Retry-After);
@@ -39,6 +41,16 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** JSON with object keys sorted at every level: the form a listing's `hash` is taken over. */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (isObject(value)) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -120,6 +132,10 @@ class RestAdapter implements RealtimeAdapter {
       keys.set(item['key'], item['hash']);
     }
     return keys;
+  }
+
+  contentHash(record: OutboundRecord): string {
+    return createHash('sha256').update(sortedJson(record.fields)).digest('hex');
   }
 
   async close(): Promise<void> {
