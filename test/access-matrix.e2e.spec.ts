@@ -180,4 +180,17 @@ describe('authorization matrix', () => {
     const outside = await api.as(worker.token, q, { c: codes.B }, { purpose: 'RESIDENT_SERVICE' });
     expect(outside.data!.statistics).toMatchObject({ total: 0, cells: [] });
   });
+
+  it('a suppressed cell cannot be worked out from the total: the next smallest is withheld with it', async () => {
+    const civil = principals.find((p) => p.label === 'client of CIVIL_AFFAIRS')!;
+    const place = await api.community('抑制测试社区', '330203002000');
+    for (let i = 0; i < 7; i++) await place.resident({ sex: '1' });
+    for (let i = 0; i < 2; i++) await place.resident({ sex: '2' });
+    const q = `query($c: String!) { statistics(groupBy: [SEX], filter: {divisionCode: $c}) { total cells { keys count suppressed } } }`;
+    const dept = await api.as(civil.token, q, { c: place.code }, { purpose: 'SOCIAL_ASSISTANCE' });
+    // total 9 is shown; 女 2 is small, and 男 would give it away (9 − 7), so both are withheld.
+    expect(dept.data!.statistics).toEqual({ total: 9, cells: [{ keys: ['1'], count: null, suppressed: true }, { keys: ['2'], count: null, suppressed: true }] });
+    const admin = await api.gql(q, { c: place.code });
+    expect(admin.data!.statistics.cells).toEqual([{ keys: ['1'], count: 7, suppressed: false }, { keys: ['2'], count: 2, suppressed: false }]);
+  });
 });
