@@ -70,11 +70,11 @@ export function accessPlugin(
           // Declared defaults count too: cost is computed on the values the execution will use.
           const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
           const variables = coerced.coerced ?? request.variables ?? {};
-          const cost = operationCost(schema, operation, fragments, variables);
+          const inspection = inspect(schema, document, operation, fragments);
+          const cost = inspection.fixedCost ?? operationCost(schema, operation, fragments, variables);
           if (cost > maxCost) {
             throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
           }
-          const inspection = inspect(schema, document, operation, fragments);
           const touched = { ...inspection, ...argumentReads(variables, inspection.argumentReads) };
           contextValue.personal = touched.personal;
           contextValue.operationLabel = touched.label;
@@ -154,6 +154,8 @@ interface Inspection {
   personal: boolean;
   statisticsOnly: boolean;
   label: string;
+  /** The operation's cost when no page size (`first`) comes from a variable; otherwise computed per request. */
+  fixedCost: number | null;
   /** Arguments whose values decide what the operation reads (filters, groupBy): evaluated with each request's variables. */
   argumentReads: { name: 'filter' | 'groupBy'; value: ValueNode; type: GraphQLInputType }[];
 }
@@ -199,10 +201,11 @@ function argumentReads(variables: Record<string, unknown>, reads: Inspection['ar
 
 function walkOperation(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): Inspection {
   const out: Inspection = {
-    fields: new Set(), clearLookups: new Set(), personal: false, statisticsOnly: true, argumentReads: [],
+    fields: new Set(), clearLookups: new Set(), personal: false, statisticsOnly: true, argumentReads: [], fixedCost: null,
     label: `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`,
   };
   const typeInfo = new TypeInfo(schema);
+  let pageSizeFromVariables = false;
   const used = new Set<string>();
   const collectSpreads = (node: ASTNode) => visit(node, { FragmentSpread(s) { if (!used.has(s.name.value) && fragments[s.name.value]) { used.add(s.name.value); collectSpreads(fragments[s.name.value]); } } });
   collectSpreads(operation);
@@ -226,9 +229,11 @@ function walkOperation(schema: GraphQLSchema, operation: OperationDefinitionNode
           if (arg.name.value === 'filter' && isInputObjectType(getNamedType(argDef.type))) out.argumentReads.push({ name: 'filter', value: arg.value, type: argDef.type });
           if (arg.name.value === 'groupBy') out.argumentReads.push({ name: 'groupBy', value: arg.value, type: argDef.type });
           if (key === 'Query.residentByIdNumber' && arg.name.value === 'idNumber') out.clearLookups.add('Resident.idNumber');
+          if (arg.name.value === 'first' && arg.value.kind === Kind.VARIABLE) pageSizeFromVariables = true;
         }
       },
     }));
   }
+  if (!pageSizeFromVariables) out.fixedCost = operationCost(schema, operation, fragments, {});
   return out;
 }
