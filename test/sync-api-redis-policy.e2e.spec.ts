@@ -1,18 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
-import { createServer } from 'net';
 import Redis from 'ioredis';
 import { createApiApp } from '../apps/api/src/bootstrap';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './support/processes';
 
 /**
  * The API enqueues jobs too (replays, reconcileSync, runSyncBatch): like the worker it refuses a Redis that may

@@ -1,27 +1,16 @@
-import { ChildProcess, spawn } from 'child_process';
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { SyncHarness, eventually } from './support/sync-harness';
 import { newIdNumber, TestCommunity } from './support/api';
-
-const WORKER = join(__dirname, '..', 'dist', 'apps', 'worker', 'src', 'main.js');
-
-/** The worker as its own process (built by `npm test` before the suite): started, killed, restarted. */
-function startWorker(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  let out = '';
-  const child = spawn(process.execPath, [WORKER], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-}
+import { startWorker } from './support/processes';
 
 describe('the worker process', () => {
   it('refuses to start on a malformed target file, naming the file, the line and the problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'linli-bad-targets-'));
     writeFileSync(join(dir, 'broken.yaml'), 'name: broken\ntitle: 坏配置\nline: HEALTH\nprotocol: rest\nendpoint: { url: http://127.0.0.1:1/x, auth: none }\nsubscribe: {}\nkey: a\nfields:\n  a: { from: idNumbr }\nschedule: { mode: realtime }\n');
     const w = startWorker({ SYNC_TARGETS_DIR: dir, METRICS_PORT: '0' });
-    expect(await w.exited).toBe(1);
+    expect((await w.exited).code).toBe(1);
     expect(w.output()).toMatch(/broken\.yaml:9: fields\.a\.from: "idNumbr" is not a hub field/);
   });
 

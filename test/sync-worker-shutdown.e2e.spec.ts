@@ -1,38 +1,8 @@
-import { ChildProcess, spawn } from 'child_process';
-import { createServer } from 'net';
-import { join } from 'path';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { SyncHarness, SYNC_TEST_REDIS, eventually } from './support/sync-harness';
 import { newIdNumber, TestCommunity } from './support/api';
-
-const WORKER = join(__dirname, '..', 'dist', 'apps', 'worker', 'src', 'main.js');
-
-interface WorkerProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-/** The worker as its own process (built by `npm test` before the suite). */
-function startWorker(env: Record<string, string>): WorkerProcess {
-  let out = '';
-  const child = spawn(process.execPath, [WORKER], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out, exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }))) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, startWorker } from './support/processes';
 
 /** One sample of a Prometheus text exposition, or undefined. */
 function sample(text: string, name: string, labels: string): number | undefined {
