@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { SyncHarness, eventually } from './support/sync-harness';
+import { SyncHarness, eventually, expectOnceEachAtPolice } from './support/sync-harness';
 import { newIdNumber, TestCommunity } from './support/api';
 import { startWorker } from './support/processes';
 
@@ -42,16 +42,7 @@ describe('the worker process', () => {
       h.ga.chaos.set({ latencyMs: 0 });
       const second = startWorker(h.env);
       try {
-        await eventually(async () => {
-          const held = await h.ga.records();
-          return ids.every((id) => held.some((x) => x.GMSFHM === id));
-        }, 60_000, 'every record at the police system after the restart');
-        const held = await h.ga.records();
-        for (const id of ids) {
-          const rows = held.filter((x) => x.GMSFHM === id);
-          expect(rows).toHaveLength(1); // one record per person at the target
-          expect(rows[0].writeCount).toBeLessThanOrEqual(1); // a resent identical record is a duplicate, not a second write
-        }
+        await expectOnceEachAtPolice(h, ids, 'every record at the police system after the restart'); // one record per person
       } finally {
         second.child.kill('SIGTERM');
         await second.exited;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { SyncHarness, SYNC_TEST_REDIS, eventually } from './support/sync-harness';
+import { SyncHarness, SYNC_TEST_REDIS, eventually, expectOnceEachAtPolice } from './support/sync-harness';
 import { newIdNumber, TestCommunity } from './support/api';
 import { freePort, startWorker } from './support/processes';
 
@@ -63,16 +63,7 @@ describe('the worker process: SIGTERM and /metrics', () => {
     const second = startWorker({ ...h.env, METRICS_PORT: String(metricsPort) });
     try {
       ids.push(await floating('停机后'));
-      await eventually(async () => {
-        const held = await h.ga.records();
-        return ids.every((id) => held.some((x) => x.GMSFHM === id));
-      }, 60_000, 'every record at the police system after the restart');
-      const held = await h.ga.records();
-      for (const id of ids) {
-        const rows = held.filter((x) => x.GMSFHM === id);
-        expect(rows).toHaveLength(1);
-        expect(rows[0].writeCount).toBeLessThanOrEqual(1); // a resent identical record is a duplicate, not a second write
-      }
+      await expectOnceEachAtPolice(h, ids, 'every record at the police system after the restart');
       await eventually(async () => {
         const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
         return Object.values(counts).every((n) => n === 0);

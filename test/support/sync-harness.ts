@@ -95,6 +95,23 @@ export class SyncHarness {
 }
 
 /** Polls until `check` returns a value (not undefined / false), or fails after `ms`. */
+/**
+ * Waits until the police simulator holds every one of these ID numbers, then checks each is there exactly once and
+ * was written at most once (a resent identical record is acknowledged as a duplicate, not written again).
+ */
+export async function expectOnceEachAtPolice(h: SyncHarness, idNumbers: string[], what: string): Promise<void> {
+  await eventually(async () => {
+    const held = await h.ga.records();
+    return idNumbers.every((id) => held.some((x) => x.GMSFHM === id));
+  }, 60_000, what);
+  const held = await h.ga.records();
+  for (const id of idNumbers) {
+    const rows = held.filter((x) => x.GMSFHM === id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].writeCount).toBeLessThanOrEqual(1);
+  }
+}
+
 export async function eventually<T>(check: () => Promise<T | undefined | false | null>, ms = 15_000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;
   let last: unknown;
