@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { CodesService } from '@linli/codes';
 import { DomainError, ErrorCode, optionalText, RequestContext, inRanges, requestLoader, requireText, requireUuid, requireWriteScope } from '@linli/core';
-import { BuildingEntity, BuildingUnitEntity, CompoundEntity, DwellingEntity } from './entities/place.entities';
-import { CreateBuildingInput, CreateCompoundInput, CreateDwellingInput, DwellingDto } from './dtos/place.dto';
+import { BuildingEntity, BuildingUnitEntity, CompoundEntity, DwellingEntity, GridEntity } from './entities/place.entities';
+import { CreateBuildingInput, CreateCompoundInput, CreateDwellingInput, CreateGridInput, DwellingDto } from './dtos/place.dto';
 
 /** Compounds, buildings, units and dwellings: where people live. */
 @Injectable()
@@ -13,6 +13,42 @@ export class PlacesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly codes: CodesService,
   ) {}
+
+  async createGrid(ctx: RequestContext, input: CreateGridInput): Promise<GridEntity> {
+    this.codes.requireCommunity(input.communityCode, 'input.communityCode');
+    requireWriteScope(ctx.access, input.communityCode, 'input.communityCode');
+    const code = requireText(input.code, 'input.code', 20);
+    if (!/^[0-9A-Za-z-]+$/.test(code)) throw DomainError.badInput('input.code', '网格编号只能包含字母、数字和连字符', 'A grid code has letters, digits and hyphens only');
+    const name = requireText(input.name, 'input.name', 100);
+    const [row] = await this.dataSource.query(
+      `INSERT INTO grid (community_code, code, name) VALUES ($1, $2, $3) ON CONFLICT (community_code, code) DO NOTHING RETURNING id`,
+      [input.communityCode, code, name],
+    );
+    if (!row) throw new DomainError(ErrorCode.INVALID_STATE, `本社区已有编号为 ${code} 的网格`, `A grid with code ${code} already exists in this community`, { field: 'input.code' });
+    return this.dataSource.getRepository(GridEntity).findOneByOrFail({ id: row.id });
+  }
+
+  /** Grids of a community; outside the jurisdiction the list is empty. */
+  async grids(ctx: RequestContext, communityCode: string): Promise<GridEntity[]> {
+    if (!inRanges(communityCode, ctx.access.jurisdiction)) return [];
+    return this.dataSource.getRepository(GridEntity).find({ where: { communityCode }, order: { code: 'ASC' } });
+  }
+
+  /** Puts a compound into a grid of its own community, or takes it out of any grid (`gridId` null). */
+  async setCompoundGrid(ctx: RequestContext, compoundId: string, gridId: string | null): Promise<CompoundEntity> {
+    const compound = await this.dataSource.getRepository(CompoundEntity).findOneBy({ id: requireUuid(compoundId, 'compoundId') });
+    if (!compound || !inRanges(compound.communityCode, ctx.access.jurisdiction)) throw DomainError.notFound('Compound', compoundId, 'compoundId');
+    requireWriteScope(ctx.access, compound.communityCode, 'compoundId');
+    if (gridId !== null) {
+      const grid = await this.dataSource.getRepository(GridEntity).findOneBy({ id: requireUuid(gridId, 'gridId') });
+      if (!grid) throw DomainError.notFound('Grid', gridId, 'gridId');
+      if (grid.communityCode !== compound.communityCode) {
+        throw DomainError.badInput('gridId', '网格与小区不属于同一社区', 'The grid belongs to another community than the compound');
+      }
+    }
+    await this.dataSource.getRepository(CompoundEntity).update({ id: compound.id }, { gridId });
+    return { ...compound, gridId };
+  }
 
   async createCompound(ctx: RequestContext, input: CreateCompoundInput): Promise<CompoundEntity> {
     this.codes.requireCommunity(input.communityCode, 'input.communityCode');

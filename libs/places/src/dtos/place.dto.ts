@@ -1,11 +1,27 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 
+@ObjectType('Grid', { description: '网格 grid: the part of a community one grid worker looks after.' })
+export class GridDto {
+  @Field(() => ID) id: string;
+  @Field() communityCode: string;
+  @Field({ description: 'Unique inside the community, e.g. 01.' }) code: string;
+  @Field() name: string;
+}
+
 @ObjectType('Compound', { description: '小区 residential compound.' })
 export class CompoundDto {
   @Field(() => ID) id: string;
   @Field() communityCode: string;
   @Field() name: string;
   @Field(() => String, { nullable: true }) address: string | null;
+  @Field(() => ID, { nullable: true, description: 'The grid the compound belongs to.' }) gridId: string | null;
+}
+
+@InputType()
+export class CreateGridInput {
+  @Field() communityCode: string;
+  @Field() code: string;
+  @Field() name: string;
 }
 
 @ObjectType('Building', { description: '楼栋 building.' })

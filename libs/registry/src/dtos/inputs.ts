@@ -161,6 +161,7 @@ export class MergeResidentsInput {
 @InputType()
 export class ResidentFilter {
   @Field(() => String, { nullable: true, description: 'Division code; the whole subtree is searched.' }) divisionCode?: string | null;
+  @Field(() => ID, { nullable: true, description: 'Residents living in the compounds of this grid (网格).' }) gridId?: string | null;
   @Field(() => ID, { nullable: true }) compoundId?: string | null;
   @Field(() => ID, { nullable: true }) buildingId?: string | null;
   @Field(() => ID, { nullable: true }) dwellingId?: string | null;

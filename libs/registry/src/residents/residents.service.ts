@@ -150,7 +150,8 @@ export class ResidentsService {
     }
     const place = f.dwellingId ? ['d.id', requireUuid(f.dwellingId, 'filter.dwellingId')]
       : f.buildingId ? ['d.building_id', requireUuid(f.buildingId, 'filter.buildingId')]
-        : f.compoundId ? ['b.compound_id', requireUuid(f.compoundId, 'filter.compoundId')] : null;
+        : f.compoundId ? ['b.compound_id', requireUuid(f.compoundId, 'filter.compoundId')]
+          : f.gridId ? ['(SELECT c.grid_id FROM compound c WHERE c.id = b.compound_id)', requireUuid(f.gridId, 'filter.gridId')] : null;
     if (place) {
       w.push(`EXISTS (SELECT 1 FROM residence rs JOIN dwelling d ON d.id = rs.dwelling_id JOIN building b ON b.id = d.building_id
                       WHERE rs.resident_id = r.id AND rs.moved_out_on IS NULL AND ${place[0]} = ${p(place[1])})`);
