@@ -105,7 +105,7 @@ describe('sync hub end to end', () => {
   it('shows targets with their queues, and a dry run shows exactly what would be sent', async () => {
     const r = await floating();
     const data = await h.api.ok(`query($id: ID!) { syncTargets { name protocol mode pending deadLetters } dryRunSync(target: "ga-ldrk", residentId: $id) { subscribed operation key fields } }`, { id: r.id });
-    expect(data.syncTargets.map((t: { name: string }) => t.name).sort()).toEqual(['ga-ldrk', 'mz-dibao', 'ty-veterans']);
+    expect(data.syncTargets.map((t: { name: string }) => t.name).sort()).toEqual(['ga-ldrk', 'js-wis', 'mz-dibao', 'ty-veterans']);
     expect(data.dryRunSync).toMatchObject({ subscribed: true, operation: 'UPSERT', key: r.idNumber, fields: { XB: '2', CSRQ: '19900405' } });
   });
 
@@ -129,5 +129,29 @@ describe('sync hub end to end', () => {
     // Only the head's record goes to this target, one row per household.
     const spouse = h1.registerHousehold.members.find((m: { residentId: string }) => m.residentId !== headId);
     expect((await status(spouse.residentId)).find((x: { target: string }) => x.target === 'mz-dibao')).toBeUndefined();
+  }, 60_000);
+
+  it('the family-planning system gets a woman of childbearing age in an XML package, her husband and children in its conventions', async () => {
+    const fam = await h.api.ok(`mutation($i: RegisterHouseholdInput!) { registerHousehold(input: $i) { members { residentId resident { idNumber sex } } } }`, {
+      i: { householdNumber: `WIS-${Date.now()}`, registeredAddress: '望京路9号1幢101室', communityCode: c.code, members: [
+        { relationship: '02', resident: { idNumber: newIdNumber('1', '1988-06-01'), name: '计生丈夫', ethnicity: '03' } },
+        { relationship: '10', resident: { idNumber: newIdNumber('2', '1992-03-15'), name: '计生妻子', ethnicity: '01' } },
+        { relationship: '20', resident: { idNumber: newIdNumber('1', '2018-09-09'), name: '计生儿子' } },
+        { relationship: '30', resident: { idNumber: newIdNumber('2', '2020-02-02'), name: '计生女儿' } },
+      ] },
+    });
+    const members = fam.registerHousehold.members as { residentId: string; resident: { idNumber: string; sex: string } }[];
+    const wife = members.find((m) => m.resident.idNumber.slice(6, 10) === '1992')!;
+    const husband = members.find((m) => m.resident.idNumber.slice(6, 10) === '1988')!;
+    await eventually(async () => (await h.api.db.query(`SELECT 1 FROM sync_state WHERE target = 'js-wis' AND aggregate_id = $1 AND status = 'PENDING'`, [wife.residentId])).length > 0, 10_000, 'pending for the package');
+    await h.worker!.get(SyncWorkerHost).runBatchNow('js-wis');
+    const held = await eventually(async () => (await h.wis.records()).find((x) => x.womanIdcardNo === wife.resident.idNumber), 30_000, 'record at the family-planning system');
+    // Keyed by the wife's ID; the husband travels in her record with his ethnicity unpadded ('03' → '3').
+    expect(held.fields).toMatchObject({ womanName: '计生妻子', manIdcardNo: husband.resident.idNumber, manName: '计生丈夫', manNation: '3', boyNumber: '1', girlNumber: '1' });
+    expect(held.messageType).toBe('通报');
+    await eventually(async () => (await status(wife.residentId)).find((x: { target: string; status: string }) => x.target === 'js-wis' && x.status === 'DELIVERED'), 30_000, 'applied after the feedback package');
+    // Only women of childbearing age: the daughter (6) and the men are not sent.
+    const others = await h.wis.records();
+    for (const m of members.filter((x) => x !== wife)) expect(others.find((x) => x.womanIdcardNo === m.resident.idNumber)).toBeUndefined();
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import { parse, stringify } from 'yaml';
 import { GaLdrkSimulator } from '../../apps/legacy-sim/src/sims/ga-ldrk.sim';
 import { RestInboxSimulator } from '../../apps/legacy-sim/src/sims/rest-inbox.sim';
 import { MzDibaoSimulator } from '../../apps/legacy-sim/src/sims/mz-dibao.sim';
+import { JsWisSimulator } from '../../apps/legacy-sim/src/sims/js-wis.sim';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { TestApi } from './api';
 
@@ -29,6 +30,7 @@ export class SyncHarness {
     readonly ga: GaLdrkSimulator,
     readonly rest: RestInboxSimulator,
     readonly dibao: MzDibaoSimulator,
+    readonly wis: JsWisSimulator,
     readonly targetsDir: string,
     readonly env: Record<string, string>,
   ) {}
@@ -40,6 +42,8 @@ export class SyncHarness {
     await ga.start();
     await rest.start();
     await dibao.start();
+    const wis = new JsWisSimulator({ port: 0 });
+    await wis.start();
     const dir = mkdtempSync(join(tmpdir(), 'linli-targets-'));
     const rewrite = (file: string, url: string | { port: number }) => {
       const t = parse(readFileSync(join(__dirname, '..', '..', 'deploy', 'targets', file), 'utf8'));
@@ -53,6 +57,7 @@ export class SyncHarness {
     rewrite('ga-ldrk.yaml', `http://127.0.0.1:${ga.port}/ldrk`);
     rewrite('ty-veterans.yaml', `http://127.0.0.1:${rest.port}/records`);
     rewrite('mz-dibao.yaml', { port: dibao.port });
+    rewrite('js-wis.yaml', `http://127.0.0.1:${wis.port}`);
     const env = { SYNC_TARGETS_DIR: dir, REDIS_URL: SYNC_TEST_REDIS, SYNC_RELAY_INTERVAL_MS: '100', SYNC_RECONCILE_INTERVAL_MS: '3600000', METRICS_PORT: '0' };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
@@ -61,7 +66,7 @@ export class SyncHarness {
     await redis.quit();
     try {
       const api = await TestApi.start();
-      const h = new SyncHarness(api, ga, rest, dibao, dir, env);
+      const h = new SyncHarness(api, ga, rest, dibao, wis, dir, env);
       await h.startWorker();
       return h;
     } finally {
@@ -91,10 +96,10 @@ export class SyncHarness {
     await this.ga.stop();
     await this.rest.stop();
     await this.dibao.stop();
+    await this.wis.stop();
   }
 }
 
-/** Polls until `check` returns a value (not undefined / false), or fails after `ms`. */
 /**
  * Waits until the police simulator holds every one of these ID numbers, then checks each is there exactly once and
  * was written at most once (a resent identical record is acknowledged as a duplicate, not written again).
@@ -112,6 +117,7 @@ export async function expectOnceEachAtPolice(h: SyncHarness, idNumbers: string[]
   }
 }
 
+/** Polls until `check` returns a value (not undefined / false), or fails after `ms`. */
 export async function eventually<T>(check: () => Promise<T | undefined | false | null>, ms = 15_000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;
   let last: unknown;
