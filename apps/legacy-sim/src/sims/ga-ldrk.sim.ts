@@ -1,8 +1,8 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
-import { AddressInfo, Socket } from 'net';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import * as iconv from 'iconv-lite';
 import { Chaos, Simulator } from '../chaos';
+import { closeServer, HungRequests, listenLocal, readBody } from './http-scaffold';
 
 /**
  * Simulator of P1, the public security floating population registration service (公安流动人口登记, `ga-ldrk`):
@@ -170,7 +170,7 @@ export class GaLdrkSimulator implements Simulator {
   private readonly ratePerSecond: number;
   private readonly credentials: { username: string; password: string } | null;
   private readonly recentRequests: number[] = [];
-  private readonly hung = new Set<Socket>();
+  private readonly hung = new HungRequests(HUNG_REQUEST_MS);
   private readonly parser = new XMLParser({
     removeNSPrefix: true,
     parseTagValue: false,
@@ -206,14 +206,7 @@ export class GaLdrkSimulator implements Simulator {
   async start(): Promise<void> {
     if (this.server) return;
     const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.boundPort = (server.address() as AddressInfo).port;
+    this.boundPort = await listenLocal(server, this.options.port);
     this.server = server;
   }
 
@@ -221,12 +214,8 @@ export class GaLdrkSimulator implements Simulator {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    for (const socket of this.hung) socket.destroy();
-    this.hung.clear();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    this.hung.releaseAll();
+    await closeServer(server);
   }
 
   async records(): Promise<LdrkStoredRecord[]> {
@@ -262,7 +251,7 @@ export class GaLdrkSimulator implements Simulator {
       if (outcome === 'UNAVAILABLE') throw new SoapFault(503, 'soap:Server', 'SERVICE_UNAVAILABLE');
       if (outcome === 'FAIL') throw new SoapFault(500, 'soap:Server', 'INTERNAL_ERROR');
 
-      const raw = await this.readBody(req);
+      const raw = await readBody(req, MAX_BODY_BYTES, () => new SoapFault(413, 'soap:Client', 'REQUEST_TOO_LARGE'));
       const charset = charsetOf(req.headers['content-type']);
       if (!iconv.encodingExists(charset)) throw new SoapFault(415, 'soap:Client', 'UNSUPPORTED_CHARSET');
       const xml = iconv.decode(raw, charset);
@@ -279,33 +268,8 @@ export class GaLdrkSimulator implements Simulator {
 
   /** Holds the request without answering, then drops the connection. */
   private hang(req: IncomingMessage): void {
-    const socket = req.socket;
-    this.hung.add(socket);
-    const timer = setTimeout(() => socket.destroy(), HUNG_REQUEST_MS);
-    timer.unref();
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.hung.delete(socket);
-    });
+    this.hung.hold(req.socket);
     req.resume();
-  }
-
-  private readBody(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          reject(new SoapFault(413, 'soap:Client', 'REQUEST_TOO_LARGE'));
-          req.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
   }
 
   /** Seconds until the service opens (0 while open), China time. */

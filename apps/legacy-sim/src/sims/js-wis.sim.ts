@@ -1,9 +1,9 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
-import { AddressInfo, Socket } from 'net';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import * as iconv from 'iconv-lite';
 import JSZip from 'jszip';
 import { Chaos, Simulator } from '../chaos';
+import { closeServer, HungRequests, listenLocal } from './http-scaffold';
 
 /**
  * Simulator of P4, the health / family planning information system (卫生健康·计划生育, `js-wis`), which exchanges
@@ -126,7 +126,7 @@ export class JsWisSimulator implements Simulator {
   readonly chaos = new Chaos();
   private readonly stored = new Map<string, JsWisStoredRecord>();
   private readonly packages = new Map<string, JsWisPackage>();
-  private readonly hung = new Map<Socket, NodeJS.Timeout>();
+  private readonly hung = new HungRequests(HANG_MS);
   private readonly parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@_',
@@ -163,11 +163,7 @@ export class JsWisSimulator implements Simulator {
   async stop(): Promise<void> {
     if (this.watcher) clearInterval(this.watcher);
     this.watcher = null;
-    for (const [socket, timer] of this.hung) {
-      clearTimeout(timer);
-      socket.destroy();
-    }
-    this.hung.clear();
+    this.hung.releaseAll();
     await this.switching;
     await this.unlisten();
     this.server = null;
@@ -202,29 +198,16 @@ export class JsWisSimulator implements Simulator {
     return `http://127.0.0.1:${this.boundPort} (POST /packages zipped XML, GET /feedback/:packageId)`;
   }
 
-  private listen(): Promise<void> {
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      server.once('error', onError);
-      server.listen(this.boundPort, '127.0.0.1', () => {
-        server.off('error', onError);
-        this.boundPort = (server.address() as AddressInfo).port;
-        this.listening = true;
-        resolve();
-      });
-    });
+  private async listen(): Promise<void> {
+    if (!this.server) return;
+    this.boundPort = await listenLocal(this.server, this.boundPort);
+    this.listening = true;
   }
 
-  private unlisten(): Promise<void> {
-    const server = this.server;
-    if (!server || !this.listening) return Promise.resolve();
+  private async unlisten(): Promise<void> {
+    if (!this.server || !this.listening) return;
     this.listening = false;
-    return new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -236,7 +219,7 @@ export class JsWisSimulator implements Simulator {
           req.socket.destroy();
           return;
         case 'TIMEOUT':
-          this.hang(req.socket);
+          this.hung.hold(req.socket);
           return;
         case 'TOO_MANY':
           return sendText(res, 429, '请求过于频繁 (too many requests)', { 'retry-after': '1' });
@@ -260,19 +243,6 @@ export class JsWisSimulator implements Simulator {
       if (err instanceof PackageError) return sendText(res, err.status, err.message);
       return sendText(res, 500, '系统内部错误 (internal error)');
     }
-  }
-
-  private hang(socket: Socket): void {
-    const timer = setTimeout(() => {
-      this.hung.delete(socket);
-      socket.destroy();
-    }, HANG_MS);
-    timer.unref();
-    this.hung.set(socket, timer);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.hung.delete(socket);
-    });
   }
 
   private sendFeedback(res: ServerResponse, pkg: JsWisPackage, duplicate: boolean): void {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
-import { AddressInfo, Socket } from 'net';
 import { Chaos, Simulator } from '../chaos';
+import { closeServer, HungRequests, listenLocal, readBody } from './http-scaffold';
 
 /**
  * Simulator of a generic departmental REST/JSON system (an "inbox" of records by key), for targets with
@@ -81,7 +81,7 @@ export class RestInboxSimulator implements Simulator {
   readonly chaos = new Chaos();
 
   private readonly store = new Map<string, RestInboxRecord>();
-  private readonly hung = new Set<Socket>();
+  private readonly hung = new HungRequests(HUNG_REQUEST_MS);
   private server: Server | null = null;
   private boundPort = 0;
   private nextRef = 1;
@@ -102,14 +102,7 @@ export class RestInboxSimulator implements Simulator {
   async start(): Promise<void> {
     if (this.server) return;
     const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.boundPort = (server.address() as AddressInfo).port;
+    this.boundPort = await listenLocal(server, this.options.port);
     this.server = server;
   }
 
@@ -117,12 +110,8 @@ export class RestInboxSimulator implements Simulator {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    for (const socket of this.hung) socket.destroy();
-    this.hung.clear();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    this.hung.releaseAll();
+    await closeServer(server);
   }
 
   async records(): Promise<RestInboxRecord[]> {
@@ -168,7 +157,7 @@ export class RestInboxSimulator implements Simulator {
       }
       switch (req.method) {
         case 'PUT':
-          return this.put(res, key, await this.readBody(req));
+          return this.put(res, key, await readBody(req, MAX_BODY_BYTES, () => new HttpProblem(413, 'body too large')));
         case 'DELETE':
           return this.remove(res, key);
         case 'GET': {
@@ -237,33 +226,8 @@ export class RestInboxSimulator implements Simulator {
   }
 
   private hang(req: IncomingMessage): void {
-    const socket = req.socket;
-    this.hung.add(socket);
-    const timer = setTimeout(() => socket.destroy(), HUNG_REQUEST_MS);
-    timer.unref();
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.hung.delete(socket);
-    });
+    this.hung.hold(req.socket);
     req.resume();
-  }
-
-  private readBody(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          reject(new HttpProblem(413, 'body too large'));
-          req.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
   }
 
   private send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
