@@ -10,6 +10,7 @@ import { BatchPipeline } from './batch-pipeline';
 import { CommunityResolver, RowProblem } from './community-resolver';
 import { ImportErrorCode, ImportException } from './import-error';
 import { compileRowMapper, LoadedMapping, MappableField, RowMapper } from './mapping';
+import { TimeOrderedUuids } from './time-ordered-uuid';
 import { copyFromStdin, copyText } from './pg-copy';
 import { ImportOutcome, ImportReportWriter, maskQuoted, maskReportIdNumber, ReportLine } from './report';
 import { detectFormat, openSource, requireReadableFile, SourceRow } from './sources';
@@ -22,8 +23,8 @@ import { detectFormat, openSource, requireReadableFile, SourceRow } from './sour
  *   the register being the system of record, and the report names the fields that differ;
  * - REJECTED: not stored, with the field and the reason.
  *
- * The file is streamed; rows are written in batches, one transaction per batch holding the residents and their
- * history rows. A crash loses nothing already committed and re-running the file completes it: rows already stored are
+ * The file is streamed; rows are written in batches, one transaction per batch holding the residents, their
+ * history rows and their outbox events (one statement writes all three). A crash loses nothing already committed and re-running the file completes it: rows already stored are
  * MATCHED, never duplicated. While one batch is being written the next one is being read and checked.
  */
 
@@ -46,12 +47,33 @@ export interface ImportFileOptions {
   reportPath?: string;
   /** A fixed community for every row; overrides the mapping's community. */
   communityCode?: string;
-  /** Rows per transaction (default 2,000). */
+  /** Rows per transaction (default 5,000). */
   batchSize?: number;
-  /** Database connections writing batches at the same time (default 2). */
+  /** Database connections writing batches at the same time (default 3). */
   writers?: number;
   /** Called after each batch is committed and reported; throwing from it stops the run (committed batches stay). */
   onProgress?: (progress: ImportProgress) => void;
+}
+
+/**
+ * Where the run's time went, in milliseconds. The writer phases are summed over the writer connections, which work
+ * at the same time, so they can add up to more than the run took.
+ */
+export interface ImportTimings {
+  /** Reading, parsing, mapping and checking rows (the reading loop, waits for a free writer excluded). */
+  readAndCheck: number;
+  /** The reading loop waiting for a writer connection to become free. */
+  waitForWriters: number;
+  /** COPY of the batches into the staging tables. */
+  stage: number;
+  /** The one statement writing residents, history rows and outbox events. */
+  write: number;
+  /** Looking up the residents already present (matched rows). */
+  lookup: number;
+  /** COMMIT, i.e. mostly waiting for the WAL to be flushed. */
+  commit: number;
+  /** Report lines and counts. */
+  report: number;
 }
 
 export interface ImportSummary extends ImportProgress {
@@ -60,6 +82,7 @@ export interface ImportSummary extends ImportProgress {
   fileSha256: string;
   reportPath: string;
   durationMs: number;
+  timings: ImportTimings;
 }
 
 interface RejectedRow {
@@ -123,11 +146,23 @@ interface RunState {
   report: ImportReportWriter;
   counts: ImportProgress;
   onProgress?: (progress: ImportProgress) => void;
+  timings: ImportTimings;
+  ids: TimeOrderedUuids;
 }
 
-const DEFAULT_BATCH_SIZE = 2000;
+/** Milliseconds since `since` (a process.hrtime.bigint() value). */
+function msSince(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e6;
+}
+
+/**
+ * Measured on the 2-core machine (docs/import.md): 5,000 rows per batch is as fast as 10,000 with less memory held,
+ * and a third writer connection helps although there are only two cores, because each writer spends part of its
+ * time waiting (COPY round trips, WAL flush at COMMIT) while the others compute; a fourth did not help.
+ */
+const DEFAULT_BATCH_SIZE = 5000;
 const MAX_BATCH_SIZE = 20000;
-const DEFAULT_WRITERS = 2;
+const DEFAULT_WRITERS = 3;
 const MAX_WRITERS = 4;
 /** Deadlock or serialization failure: the batch's transaction is simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -147,33 +182,42 @@ const STAGE_COLUMNS = [
 ] as const;
 
 const STAGE_TABLE = `CREATE TEMP TABLE IF NOT EXISTS import_stage (
-  row_no integer NOT NULL, id_type text, id_number text, id_number_status text, quarantine_reason text, name text,
+  row_no integer NOT NULL, id uuid NOT NULL, id_type text, id_number text, id_number_status text, quarantine_reason text, name text,
   name_pinyin text, former_name text, sex text, birth_date date, ethnicity text, political_status text, education text,
   marital_status text, employment text, phone text, population_type text, household_relation text, community_code text
 ) ON COMMIT DELETE ROWS`;
 
-const COPY_STAGE = `COPY import_stage (row_no, ${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
+const COPY_STAGE = `COPY import_stage (row_no, id, ${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
 
-const INSERT_FROM_STAGE = `
-  INSERT INTO resident (${STAGE_COLUMNS.join(', ')}, source)
-  SELECT ${STAGE_COLUMNS.join(', ')}, 'IMPORT' FROM import_stage ORDER BY id_number
-  ON CONFLICT (id_number) WHERE merged_into_id IS NULL AND id_number IS NOT NULL DO NOTHING
-  RETURNING id, id_number`;
-
-const INSERT_HISTORY = `
-  INSERT INTO change_history (resident_id, operation, actor, request_id, reason, changes)
-  SELECT u.id, 'import', $3, $4, $5,
-         jsonb_build_array(jsonb_build_object('field', 'created', 'old', NULL,
-                                              'new', jsonb_build_object('source', 'IMPORT', 'file', $6::text, 'row', u.row_no)))
-    FROM unnest($1::uuid[], $2::int[]) AS u(id, row_no)`;
-
-/** New residents enter the sync outbox in the same transaction (ids and versions only), and the relay is woken. */
-const INSERT_OUTBOX = `
-  WITH e AS (
+/**
+ * One statement per batch writes the new residents, their history rows and their outbox events: the rows never
+ * travel back to Node and out again, and PostgreSQL plans the three inserts once. Residents are inserted in ID-number
+ * order, so concurrent writers take the unique index's locks in the same order; `ON CONFLICT DO NOTHING` leaves the
+ * ID numbers already live to the lookup that follows. The history row and the outbox event are the same as the
+ * register's writers make (HistoryService.record, recordOutbox): operation `import`, the `created` change naming the
+ * file and row, and version 1 (a new resident's). A foreign key ties each history row to its resident; its check
+ * runs at the end of this statement and sees the residents the first part inserted.
+ */
+const WRITE_FROM_STAGE = `
+  WITH created AS (
+    INSERT INTO resident (id, ${STAGE_COLUMNS.join(', ')}, source)
+    SELECT id, ${STAGE_COLUMNS.join(', ')}, 'IMPORT' FROM import_stage ORDER BY id_number
+    ON CONFLICT (id_number) WHERE merged_into_id IS NULL AND id_number IS NOT NULL DO NOTHING
+    RETURNING id, id_number
+  ), history AS (
+    INSERT INTO change_history (resident_id, operation, actor, request_id, reason, changes)
+    SELECT c.id, 'import', $1, $2, $3,
+           jsonb_build_array(jsonb_build_object('field', 'created', 'old', NULL,
+                                                'new', jsonb_build_object('source', 'IMPORT', 'file', $4::text, 'row', s.row_no)))
+      FROM created c JOIN import_stage s ON s.id = c.id
+  ), outbox AS (
     INSERT INTO outbox_event (aggregate_type, aggregate_id, version, event_type, changed_fields)
-    SELECT 'RESIDENT', u.id, 1, 'import', ARRAY['created'] FROM unnest($1::uuid[]) AS u(id)
-    RETURNING 1)
-  SELECT pg_notify('linli_outbox', '') FROM (SELECT 1 FROM e LIMIT 1) one`;
+    SELECT 'RESIDENT', c.id, 1, 'import', ARRAY['created'] FROM created c
+  )
+  SELECT id, id_number FROM created`;
+
+/** Wakes the sync relay; NOTIFY is delivered when the batch commits, and only if it does. */
+const NOTIFY_OUTBOX = `SELECT pg_notify('linli_outbox', '')`;
 
 const SELECT_LIVE = `
   SELECT id, id_number, id_type, name, former_name, sex, birth_date::text AS birth_date, ethnicity, political_status,
@@ -263,12 +307,21 @@ export class ImportService {
       run = {
         runId, fileName, actor: ctx.actor.id, requestId: ctx.requestId, mapper: null, report,
         counts: { rows: 0, accepted: 0, matched: 0, quarantined: 0, rejected: 0 }, onProgress: options.onProgress,
+        timings: { readAndCheck: 0, waitForWriters: 0, stage: 0, write: 0, lookup: 0, commit: 0, report: 0 }, ids: new TimeOrderedUuids(),
       };
       for (const c of clients) await c.query(STAGE_TABLE);
       const state = run;
       pipeline = new BatchPipeline(clients, idNumbersOf, (c, batch: PreparedRow[]) => this.writeRows(c, state, batch), (batch, result) => this.reportBatch(state, batch, result));
 
       let batch: PreparedRow[] = [];
+      let readingSince = process.hrtime.bigint();
+      const submit = async (full: PreparedRow[]) => {
+        state.timings.readAndCheck += msSince(readingSince);
+        const waiting = process.hrtime.bigint();
+        await pipeline!.submit(full);
+        state.timings.waitForWriters += msSince(waiting);
+        readingSince = process.hrtime.bigint();
+      };
       for await (const src of source) {
         if (src.row < mapping.headerRow) continue;
         if (!run.mapper) {
@@ -278,15 +331,18 @@ export class ImportService {
         if (isBlank(src)) continue;
         batch.push(this.prepare(src, run.mapper, fixed, communities));
         if (batch.length >= batchSize) {
-          await pipeline.submit(batch);
+          await submit(batch);
           batch = [];
         }
       }
       if (!run.mapper) {
         throw new ImportException(ImportErrorCode.FILE_FORMAT, `文件 ${fileName} 没有表头行`, `File ${fileName} has no header row`, { file: fileName });
       }
-      if (batch.length) await pipeline.submit(batch);
+      if (batch.length) await submit(batch);
+      else state.timings.readAndCheck += msSince(readingSince);
+      const waiting = process.hrtime.bigint();
       await pipeline.finish();
+      state.timings.waitForWriters += msSince(waiting);
 
       const fileSha256 = await source.sha256();
       await report.close();
@@ -294,7 +350,7 @@ export class ImportService {
         `UPDATE import_run SET file_sha256 = $2, accepted = $3, matched = $4, quarantined = $5, rejected = $6, finished_at = now() WHERE id = $1`,
         [runId, fileSha256, run.counts.accepted, run.counts.matched, run.counts.quarantined, run.counts.rejected],
       );
-      return { runId, fileName, fileSha256, reportPath, durationMs: Date.now() - started, ...run.counts };
+      return { runId, fileName, fileSha256, reportPath, durationMs: Date.now() - started, ...run.counts, timings: { ...run.timings } };
     } catch (err) {
       // What was committed stays; the run keeps its counts so far and no finished_at (it did not finish).
       await pipeline?.settle();
@@ -374,6 +430,7 @@ export class ImportService {
 
   /** Reports every row of a written batch, in file order, and counts the outcomes. */
   private async reportBatch(run: RunState, batch: PreparedRow[], { first, written, refused }: BatchResult): Promise<void> {
+    const started = process.hrtime.bigint();
     const provided = run.mapper!.providedFields;
     const lines: ReportLine[] = [];
     const count = (outcome: ImportOutcome) => {
@@ -411,6 +468,7 @@ export class ImportService {
       count('MATCHED');
     }
     await run.report.write(lines);
+    run.timings.report += msSince(started);
     run.onProgress?.({ ...run.counts });
   }
 
@@ -426,7 +484,9 @@ export class ImportService {
     try {
       await client.query('BEGIN');
       await this.upsert(client, run, rows, outcome);
+      const committing = process.hrtime.bigint();
       await client.query('COMMIT');
+      run.timings.commit += msSince(committing);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       const code = String((err as { code?: unknown } | null)?.code ?? '');
@@ -449,30 +509,33 @@ export class ImportService {
   }
 
   /**
-   * Inside the caller's transaction: the batch is COPYed into the session's staging table, inserted with
-   * `ON CONFLICT DO NOTHING` (in ID-number order, so concurrent writers take index locks in the same order), history
-   * rows are added for what was inserted, and the rest is looked up.
+   * Inside the caller's transaction: the batch is COPYed into the session's staging table with a new id per row,
+   * one statement writes the residents not yet live with their history rows and outbox events, and the rest is
+   * looked up.
    */
   private async upsert(client: PoolClient, run: RunState, rows: CandidateRow[], outcome: Map<string, Written>): Promise<void> {
-    await this.stage(client, rows);
-    const inserted = (await client.query<{ id: string; id_number: string }>(INSERT_FROM_STAGE)).rows;
-    const byId = new Map(rows.map((r) => [r.record.idNumber, r]));
-    if (inserted.length) {
-      await client.query(INSERT_HISTORY, [
-        inserted.map((i) => i.id), inserted.map((i) => byId.get(i.id_number)!.row), run.actor, run.requestId, historyReason(run.fileName), run.fileName,
-      ]);
-      await client.query(INSERT_OUTBOX, [inserted.map((i) => i.id)]);
-    }
+    let since = process.hrtime.bigint();
+    await this.stage(client, run, rows);
+    run.timings.stage += msSince(since);
+    since = process.hrtime.bigint();
+    const inserted = (
+      await client.query<{ id: string; id_number: string }>(WRITE_FROM_STAGE, [run.actor, run.requestId, historyReason(run.fileName), run.fileName])
+    ).rows;
+    if (inserted.length) await client.query(NOTIFY_OUTBOX);
+    run.timings.write += msSince(since);
     for (const i of inserted) outcome.set(i.id_number, { residentId: i.id, created: true });
+    if (inserted.length === rows.length) return;
+    since = process.hrtime.bigint();
     const present = rows.filter((r) => !outcome.has(r.record.idNumber)).map((r) => r.record.idNumber);
-    const found = present.length ? (await client.query<RegisterRow>(SELECT_LIVE, [present])).rows : [];
+    const found = (await client.query<RegisterRow>(SELECT_LIVE, [present])).rows;
     for (const f of found) outcome.set(f.id_number, { residentId: f.id, created: false, register: snapshotOfRow(f) });
+    run.timings.lookup += msSince(since);
   }
 
-  /** Loads the batch into the session's temporary staging table with COPY. */
-  private async stage(client: PoolClient, rows: CandidateRow[]): Promise<void> {
+  /** Loads the batch into the session's temporary staging table with COPY; each row gets the id it will keep if new. */
+  private async stage(client: PoolClient, run: RunState, rows: CandidateRow[]): Promise<void> {
     let text = '';
-    for (const r of rows) text += `${r.row}\t${stageLine(r)}`;
+    for (const r of rows) text += `${r.row}\t${run.ids.next()}\t${stageLine(r)}`;
     await copyFromStdin(client, COPY_STAGE, [Buffer.from(text, 'utf8')]);
   }
 }

@@ -71,6 +71,11 @@ describe('ImportService (real PostgreSQL)', () => {
     return n;
   }
 
+  async function outboxCount(residentIds: string[]): Promise<number> {
+    const [{ n }] = (await ds.query(`SELECT count(*)::int AS n FROM outbox_event WHERE aggregate_type = 'RESIDENT' AND aggregate_id = ANY($1::uuid[])`, [residentIds])) as [{ n: number }];
+    return n;
+  }
+
   it('accepts a good CSV (UTF-8 with BOM), stores normalised fields, writes history, the run and the report', async () => {
     const a = testPerson({ sex: '1' });
     const b = testPerson({ sex: '2', checkChar: 'X' });
@@ -108,6 +113,19 @@ describe('ImportService (real PostgreSQL)', () => {
       operation: 'import', actor: 'system:import-test', reason: expect.stringContaining('good.csv'),
       changes: [{ field: 'created', old: null, new: { source: 'IMPORT', file: 'good.csv', row: 3 } }],
     });
+    // Each new resident, its history row and its outbox event were written by one and the same transaction.
+    const together = (await ds.query(
+      `SELECT r.id, r.xmin::text AS resident_tx, h.xmin::text AS history_tx, o.xmin::text AS outbox_tx, o.version, o.event_type, o.changed_fields
+         FROM resident r JOIN change_history h ON h.resident_id = r.id JOIN outbox_event o ON o.aggregate_type = 'RESIDENT' AND o.aggregate_id = r.id
+        WHERE r.id = ANY($1::uuid[])`,
+      [[...stored.values()].map((r) => r.id)],
+    )) as { resident_tx: string; history_tx: string; outbox_tx: string; version: number; event_type: string; changed_fields: string[] }[];
+    expect(together).toHaveLength(3);
+    for (const t of together) {
+      expect(t).toMatchObject({ history_tx: t.resident_tx, outbox_tx: t.resident_tx, version: 1, event_type: 'import', changed_fields: ['created'] });
+    }
+    // New ids are time-ordered UUIDs (version 7), see TimeOrderedUuids.
+    for (const r of stored.values()) expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
     const [run] = (await ds.query(`SELECT file_name, file_sha256, actor, accepted, matched, quarantined, rejected, report_path, finished_at FROM import_run WHERE id = $1`, [summary.runId])) as Record<string, unknown>[];
     expect(run).toMatchObject({ file_name: 'good.csv', file_sha256: summary.fileSha256, actor: 'system:import-test', accepted: 3, matched: 0, quarantined: 0, rejected: 0, report_path: reportPath });
@@ -200,6 +218,7 @@ describe('ImportService (real PostgreSQL)', () => {
     expect(afterSecond).toEqual(afterFirst);
     expect(historyAfterFirst).toBe(3);
     expect(await historyCount([...afterSecond.values()].map((r) => r.id))).toBe(3);
+    expect(await outboxCount([...afterSecond.values()].map((r) => r.id))).toBe(3);
     const { rows } = await readReport(join(dir, 'twice-2.csv'));
     expect(rows.map((r) => [r.outcome, r.residentId, r.differingFields])).toEqual([
       ['MATCHED', afterFirst.get(ids[0]!)!.id, ''], ['MATCHED', afterFirst.get(ids[1]!)!.id, ''], ['MATCHED', afterFirst.get(ids[2]!)!.id, ''], ['REJECTED', '', ''],
