@@ -2,7 +2,7 @@ import { InitialRegister1764400000000 } from './1764400000000-InitialRegister';
 import { AccessAndAudit1764500000000 } from './1764500000000-AccessAndAudit';
 import { SyncHub1764600000000 } from './1764600000000-SyncHub';
 import { ResidentCommunityStatus1764700000000 } from './1764700000000-ResidentCommunityStatus';
-import { DropResidentBirthPinyin17650000000000 } from './17650000000000-DropResidentBirthPinyin';
+import { DropResidentBirthPinyin1765000000000 } from './1765000000000-DropResidentBirthPinyin';
 
 /** Every migration, in order. A new migration file is added here too. */
-export const ALL_MIGRATIONS = [InitialRegister1764400000000, AccessAndAudit1764500000000, SyncHub1764600000000, ResidentCommunityStatus1764700000000, DropResidentBirthPinyin17650000000000];
+export const ALL_MIGRATIONS = [InitialRegister1764400000000, AccessAndAudit1764500000000, SyncHub1764600000000, ResidentCommunityStatus1764700000000, DropResidentBirthPinyin1765000000000];

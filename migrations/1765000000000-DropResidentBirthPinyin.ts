@@ -10,8 +10,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Dropped CONCURRENTLY so a running district keeps writing; that cannot happen inside a transaction.
  */
-export class DropResidentBirthPinyin17650000000000 implements MigrationInterface {
-  name = 'DropResidentBirthPinyin17650000000000';
+export class DropResidentBirthPinyin1765000000000 implements MigrationInterface {
+  name = 'DropResidentBirthPinyin1765000000000';
   transaction = false;
 
   async up(q: QueryRunner): Promise<void> {
