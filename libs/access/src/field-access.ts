@@ -65,17 +65,13 @@ export function applyFieldAccess(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(type.getFields())) {
       const key = `${type.name}.${field.name}`;
       const bucket = AUDITED_TYPES[getNamedType(field.type).name];
-      let resolve: Resolver = (field.resolve as Resolver | undefined) ?? (defaultFieldResolver as Resolver);
-      let wrapped = false;
-      if (SENSITIVE_FIELDS.has(key)) {
-        resolve = then(resolve, guardSensitive(key));
-        wrapped = true;
-      }
-      if (bucket) {
-        resolve = then(resolve, recordIds(bucket));
-        wrapped = true;
-      }
-      if (wrapped) field.resolve = resolve as typeof field.resolve;
+      const steps: ((value: unknown, ctx: RequestContext) => unknown)[] = [];
+      if (SENSITIVE_FIELDS.has(key)) steps.push(guardSensitive(key));
+      if (bucket) steps.push(recordIds(bucket));
+      if (steps.length === 0) continue;
+      // One wrapper per field, whatever it does: a single `then` when the resolver answers with a promise.
+      const after = steps.length === 1 ? steps[0] : (value: unknown, ctx: RequestContext) => steps.reduce((v, step) => step(v, ctx), value);
+      field.resolve = then((field.resolve as Resolver | undefined) ?? (defaultFieldResolver as Resolver), after) as typeof field.resolve;
     }
   }
   return schema;
