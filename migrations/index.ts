@@ -3,6 +3,7 @@ import { AccessAndAudit1764500000000 } from './1764500000000-AccessAndAudit';
 import { SyncHub1764600000000 } from './1764600000000-SyncHub';
 import { ResidentCommunityStatus1764700000000 } from './1764700000000-ResidentCommunityStatus';
 import { DropResidentBirthPinyin1765000000000 } from './1765000000000-DropResidentBirthPinyin';
+import { AuditAppendSetBased1765100000000 } from './1765100000000-AuditAppendSetBased';
 
 /** Every migration, in order. A new migration file is added here too. */
-export const ALL_MIGRATIONS = [InitialRegister1764400000000, AccessAndAudit1764500000000, SyncHub1764600000000, ResidentCommunityStatus1764700000000, DropResidentBirthPinyin1765000000000];
+export const ALL_MIGRATIONS = [InitialRegister1764400000000, AccessAndAudit1764500000000, SyncHub1764600000000, ResidentCommunityStatus1764700000000, DropResidentBirthPinyin1765000000000, AuditAppendSetBased1765100000000];

@@ -106,6 +106,21 @@ describe('audit trail', () => {
     expect(await recordFor(requestId)).toMatchObject({ outcome: 'DENIED' });
   });
 
+  it('concurrent reads are appended together (group commit) and still form one unbroken chain, one row each', async () => {
+    const r = await c.resident({ name: '并发审计' });
+    const ids = Array.from({ length: 30 }, (_, i) => `audit-burst-${Date.now()}-${i}`);
+    await Promise.all(ids.map((requestId) => api.as(worker.token, `query($id: ID!) { resident(id: $id) { name } }`, { id: r.id }, { purpose: 'VISIT', requestId })));
+    const rows: { request_id: string; prev_hash: string; hash: string; id: string }[] = await api.db.query(
+      `SELECT id::text, request_id, prev_hash, hash FROM audit_log WHERE request_id = ANY($1) ORDER BY id`, [ids]);
+    expect(rows.map((x) => x.request_id).sort()).toEqual([...ids].sort());
+    // Rows of one group commit share a transaction: fewer transactions than rows.
+    const [{ transactions }] = await api.db.query(`SELECT count(DISTINCT xmin::text)::int AS transactions FROM audit_log WHERE request_id = ANY($1)`, [ids]);
+    expect(transactions).toBeLessThan(ids.length);
+    for (let i = 1; i < rows.length; i++) if (rows[i].id === String(Number(rows[i - 1].id) + 1)) expect(rows[i].prev_hash).toBe(rows[i - 1].hash);
+    const verify = (await api.as(auditor.token, `{ verifyAuditChain { ok firstBrokenId } }`)).data!.verifyAuditChain;
+    expect(verify).toEqual({ ok: true, firstBrokenId: null });
+  });
+
   it('cannot be changed or removed by the application; the chain verifies, and a tampered row is found', async () => {
     await expect(api.db.query(`UPDATE audit_log SET purpose = 'X' WHERE id = (SELECT max(id) FROM audit_log)`)).rejects.toThrow(/append-only/);
     await expect(api.db.query(`DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)`)).rejects.toThrow(/append-only/);
