@@ -17,22 +17,24 @@ import { formatPool, PoolSnapshot, samplePool } from './query/pool';
 
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
- *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full]`.
+ *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full] [-- --rounds N]`.
  *
  * 1. Prepares the database `linli_bench_query` (created and migrated if needed) and fills it with the synthetic demo
  *    district (1,000,000 residents by default) unless it already holds at least that many residents; creates the demo
  *    accounts (`admin demo-accounts`, idempotent).
  * 2. BASELINE "register only": starts bench/query/register-only.main.ts as a child process — the same codes, places and
  *    registry modules (resolvers, services, DataLoaders) with Apollo, but no access module, no access plugin, no
- *    field middleware and no audit; every request has a full-access development context.
+ *    field access wrappers and no audit; every request has a full-access development context.
  * 3. FULL PLATFORM: starts the real API (`dist/apps/api/src/main.js`, NODE_ENV development, LOG_LEVEL warn) as a
  *    child process and calls it as the demo civil-affairs department client: bearer token from `clientToken`,
- *    purpose header SOCIAL_ASSISTANCE; access rules, masking middleware and the audit append all run.
+ *    purpose header SOCIAL_ASSISTANCE; access rules, the masking wrappers and the audit append all run.
  *    QUERY_COST_PER_MINUTE is raised to 1,000,000,000 for the child so the bench measures throughput, not the
  *    per-principal budget (the cost of each request and what the default budget would allow are printed).
  *    Unless SYNC_TARGETS_DIR is set, the API gets an empty sync targets directory (reads sync nothing, and the
  *    committed targets need legacy credentials in the environment before the API starts).
- * 4. Against each server, with autocannon (warm-up, then measurement), two GraphQL scenarios:
+ * 4. Both servers stay up; per scenario each is warmed up, then they are measured in `--rounds` alternating windows
+ *    (default 3, of duration / rounds seconds each), so that load from elsewhere on a shared machine weighs on both
+ *    alike. With autocannon, three GraphQL scenarios:
  *    - a 50-row `residents` page of the largest community with household and tags (as the issue states it), and the
  *      same page with its totalCount (a list screen's "20,647 residents");
  *    - `residentByIdNumber` with a different existing ID number on every request.
@@ -124,6 +126,8 @@ interface ScenarioResult {
   misses: number;
   /** Rows added to audit_log during the measurement (warm-up excluded). */
   auditRows: number;
+  /** Seconds measured (the rounds together). */
+  seconds: number;
   cpu: CpuSplit | null;
   /** The server's database connections during the measurement (pg_stat_activity). */
   pool: PoolSnapshot | null;
@@ -140,6 +144,7 @@ function options() {
       port: { type: 'string', default: '3300' },
       'baseline-port': { type: 'string', default: '3301' },
       only: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
     },
     strict: true,
   });
@@ -157,6 +162,7 @@ function options() {
     port: int('port', values.port, 1, 65535),
     baselinePort: int('baseline-port', values['baseline-port'], 1, 65535),
     only: values.only as TargetKey | undefined,
+    rounds: int('rounds', values.rounds, 1, 100),
   };
   if (o.port === o.baselinePort) throw new Error('--port and --baseline-port must differ');
   return o;
@@ -338,11 +344,8 @@ async function auditCount(ds: DataSource): Promise<number> {
   return n;
 }
 
-async function measure(
-  ds: DataSource, server: Server, target: TargetKey, scenario: Scenario, headers: () => Promise<Record<string, string>>, o: Options,
-): Promise<ScenarioResult> {
-  const counters = { graphqlErrors: 0, misses: 0 };
-  const requests: CannonRequest[] = [{
+function cannonRequests(scenario: Scenario, counters: { graphqlErrors: number; misses: number }): CannonRequest[] {
+  return [{
     method: 'POST', path: '/graphql',
     setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: scenario.query, variables: scenario.variables() }) }),
     onResponse: (_status: number, body: string) => {
@@ -350,25 +353,56 @@ async function measure(
       else if (scenario.notFound && body.includes(scenario.notFound)) counters.misses++;
     },
   }];
-  const common = { url: `${server.baseUrl}/graphql`, connections: o.connections, pipelining: 1, method: 'POST', headers: await headers(), requests };
-  if (o.warmup > 0) {
-    log(`${server.label} / ${scenario.name}: warm-up ${o.warmup} s …`);
-    await autocannon({ ...common, duration: o.warmup });
-    counters.graphqlErrors = 0;
-    counters.misses = 0;
-  }
-  log(`${server.label} / ${scenario.name}: measuring ${o.duration} s with ${o.connections} connections …`);
+}
+
+async function warmUp(server: Server, scenario: Scenario, headers: Record<string, string>, o: Options): Promise<void> {
+  if (o.warmup === 0) return;
+  log(`${server.label} / ${scenario.name}: warm-up ${o.warmup} s …`);
+  const requests = cannonRequests(scenario, { graphqlErrors: 0, misses: 0 });
+  await autocannon({ url: `${server.baseUrl}/graphql`, connections: o.connections, pipelining: 1, method: 'POST', headers, requests, duration: o.warmup });
+}
+
+/** One measured window of `seconds` against one server. */
+async function measureOnce(
+  ds: DataSource, server: Server, target: TargetKey, scenario: Scenario, headers: Record<string, string>, seconds: number, o: Options,
+): Promise<ScenarioResult> {
+  const counters = { graphqlErrors: 0, misses: 0 };
+  const requests = cannonRequests(scenario, counters);
   const auditBefore = await auditCount(ds);
   const cpuBefore = sampleCpu(server.process.pid, BENCH_DB);
   const pool = samplePool(ds, BENCH_DB, SERVER_APPLICATION_NAME);
-  const result = await autocannon({ ...common, duration: o.duration });
+  const result = await autocannon({ url: `${server.baseUrl}/graphql`, connections: o.connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
   const cpuAfter = sampleCpu(server.process.pid, BENCH_DB);
   const poolSnapshot = await pool.stop();
   const auditRows = (await auditCount(ds)) - auditBefore;
+  const total = result.requests.total ?? 0;
   return {
-    target, scenario: scenario.key, name: scenario.name, requestsPerSecond: result.requests.mean, p50: result.latency.p50, p99: result.latency.p99,
-    max: result.latency.max, total: result.requests.total ?? 0, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
-    ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter), pool: poolSnapshot,
+    target, scenario: scenario.key, name: scenario.name, requestsPerSecond: total / seconds, p50: result.latency.p50, p99: result.latency.p99,
+    max: result.latency.max, total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
+    ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter), pool: poolSnapshot, seconds,
+  };
+}
+
+/**
+ * The rounds of one server and scenario as one result: requests over the whole measured time; p50 the median of the
+ * rounds' p50, p99 and max the worst round's; CPU and connection samples averaged over the rounds.
+ */
+function mergeRounds(parts: ScenarioResult[]): ScenarioResult {
+  const sum = (f: (r: ScenarioResult) => number) => parts.reduce((a, r) => a + f(r), 0);
+  const seconds = sum((r) => r.seconds);
+  const p50s = parts.map((r) => r.p50).sort((a, b) => a - b);
+  const cpus = parts.map((r) => r.cpu).filter((c): c is CpuSplit => c !== null);
+  const avgCpu = (k: keyof CpuSplit) => cpus.reduce((a, c) => a + c[k], 0) / cpus.length;
+  const pools = parts.map((r) => r.pool).filter((x): x is PoolSnapshot => x !== null);
+  const samples = pools.reduce((a, x) => a + x.samples, 0);
+  const avgPool = (k: Exclude<keyof PoolSnapshot, 'samples'>) => (samples ? pools.reduce((a, x) => a + x[k] * x.samples, 0) / samples : 0);
+  return {
+    ...parts[0], seconds, total: sum((r) => r.total), requestsPerSecond: sum((r) => r.total) / seconds,
+    p50: p50s[Math.floor(p50s.length / 2)], p99: Math.max(...parts.map((r) => r.p99)), max: Math.max(...parts.map((r) => r.max)),
+    errors: sum((r) => r.errors), timeouts: sum((r) => r.timeouts), non2xx: sum((r) => r.non2xx), graphqlErrors: sum((r) => r.graphqlErrors),
+    misses: sum((r) => r.misses), auditRows: sum((r) => r.auditRows),
+    cpu: cpus.length ? { server: avgCpu('server'), postgres: avgCpu('postgres'), autocannon: avgCpu('autocannon'), other: avgCpu('other'), machine: avgCpu('machine') } : null,
+    pool: pools.length ? { samples, running: avgPool('running'), advisoryWait: avgPool('advisoryWait'), otherWait: avgPool('otherWait'), idleInTransaction: avgPool('idleInTransaction'), idle: avgPool('idle') } : null,
   };
 }
 
@@ -487,9 +521,10 @@ async function main(): Promise<void> {
       }
     };
 
-    // ---- (a) baseline: register only
+    // ---- the two servers, both running for the whole measurement (each idle while the other is measured)
+    const running: { target: TargetKey; server: Server; headers: () => Promise<Record<string, string>> }[] = [];
     if (o.only !== 'full') {
-      log('starting the register-only baseline (no access module, no plugin, no field middleware, no audit) …');
+      log('starting the register-only baseline (no access module, no plugin, no field access wrappers, no audit) …');
       const server = await startServer(TARGET_LABEL.baseline, join(__dirname, 'query', 'register-only.main.js'), o.baselinePort, childEnv,
         async (baseUrl) => (await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: JSON_HEADERS, body: '{"query":"{ __typename }"}' })).ok);
       servers.push(server);
@@ -497,13 +532,8 @@ async function main(): Promise<void> {
       const found = checkLookup(await graphql(server.baseUrl, JSON_HEADERS, LOOKUP_QUERY, { idNumber: ids[0] }), server.label);
       sameRows(server.label, page, found);
       log(`checked: page of ${community.code} (totalCount ${page.totalCount}), lookup of ${ids[0]!.slice(0, 6)}… (${ids.length} sampled ID numbers)`);
-      for (const s of scenarios) results.push(await measure(ds, server, 'baseline', s, async () => JSON_HEADERS, o));
-      await stopServer(server);
-      const stderr = server.stderr().trim();
-      if (stderr) log(`${server.label} stderr (last lines):\n${stderr}`);
+      running.push({ target: 'baseline', server, headers: async () => JSON_HEADERS });
     }
-
-    // ---- (b) full platform as the civil-affairs department client
     let audit: { before: number; after: number } | null = null;
     if (o.only !== 'baseline') {
       log(`starting the API (NODE_ENV development, LOG_LEVEL warn, QUERY_COST_PER_MINUTE ${BENCH_COST_PER_MINUTE}) …`);
@@ -516,7 +546,7 @@ async function main(): Promise<void> {
       const signedIn = async (): Promise<Record<string, string>> => {
         const data = await graphql(server.baseUrl, JSON_HEADERS, TOKEN_MUTATION, { clientId: CLIENT.id, clientSecret: CLIENT.secret });
         const { accessToken, expiresIn } = data.clientToken as { accessToken: string; expiresIn: number };
-        if (o.warmup + o.duration + 30 > expiresIn) log(`warning: the access token expires in ${expiresIn} s, before the scenario ends`);
+        if (2 * o.warmup + 2 * o.duration + 30 > expiresIn) log(`warning: the access token expires in ${expiresIn} s, before the scenario ends`);
         return { ...JSON_HEADERS, authorization: `Bearer ${accessToken}`, [PURPOSE_HEADER]: CLIENT.purpose };
       };
       const headers = await signedIn();
@@ -526,20 +556,42 @@ async function main(): Promise<void> {
       const checkedAudit = (await auditCount(ds)) - audit.before;
       if (checkedAudit !== 2) throw new Error(`expected the two checked requests to write 2 audit rows, found ${checkedAudit}`);
       log(`checked: ${CLIENT.id} with purpose ${CLIENT.purpose} reads the same page and lookup; 2 audit rows written`);
-      for (const s of scenarios) results.push(await measure(ds, server, 'full', s, signedIn, o));
-      await stopServer(server);
-      audit.after = await auditCount(ds);
-      const stderr = server.stderr().trim();
-      if (stderr) log(`${server.label} stderr (last lines):\n${stderr}`);
+      running.push({ target: 'full', server, headers: signedIn });
     }
+
+    // ---- per scenario: warm both up, then alternate baseline and full in short rounds, so that whatever else the
+    // machine is doing weighs on both alike (a shared 2-core machine drifts over minutes).
+    const seconds = o.duration / o.rounds;
+    for (const scenario of scenarios) {
+      const headers = new Map<TargetKey, Record<string, string>>();
+      for (const r of running) {
+        headers.set(r.target, await r.headers());
+        await warmUp(r.server, scenario, headers.get(r.target)!, o);
+      }
+      const parts = new Map<TargetKey, ScenarioResult[]>(running.map((r) => [r.target, []]));
+      for (let round = 1; round <= o.rounds; round++) {
+        for (const r of running) {
+          log(`${r.server.label} / ${scenario.name}: round ${round} of ${o.rounds}, ${seconds.toFixed(1)} s …`);
+          parts.get(r.target)!.push(await measureOnce(ds, r.server, r.target, scenario, headers.get(r.target)!, seconds, o));
+        }
+      }
+      for (const r of running) results.push(mergeRounds(parts.get(r.target)!));
+    }
+    for (const r of running) {
+      await stopServer(r.server);
+      const stderr = r.server.stderr().trim();
+      if (stderr) log(`${r.server.label} stderr (last lines):\n${stderr}`);
+    }
+    if (audit) audit.after = await auditCount(ds);
 
     report(results, scenarios, machine, [
       `PostgreSQL ${pg?.v}, ${pg?.residents} residents, community ${community.code} with ${community.n} residents (page and totalCount), `
         + `${ids.length} rotating ID numbers (lookup)`,
       `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s measured per scenario and server, `
+        + `in ${o.rounds} alternating rounds (both servers up, the other idle); `
         + `DATABASE_POOL_SIZE ${poolSize()} per server; `
         + 'autocannon runs in this process, on the same machine as the servers and PostgreSQL',
-      'baseline: bench/query/register-only.main.ts (codes, places, registry; no access module / plugin / field middleware / audit; full-access context)',
+      'baseline: bench/query/register-only.main.ts (codes, places, registry; no access module / plugin / field access wrappers / audit; full-access context)',
       `full: dist/apps/api/src/main.js, NODE_ENV development, LOG_LEVEL warn, QUERY_COST_PER_MINUTE ${BENCH_COST_PER_MINUTE} (raised for the bench), `
         + `client ${CLIENT.id}, ${PURPOSE_HEADER}: ${CLIENT.purpose}`
         + (noTargetsDir ? ', SYNC_TARGETS_DIR an empty directory (no sync targets)' : `, SYNC_TARGETS_DIR ${process.env.SYNC_TARGETS_DIR}`),

@@ -37,6 +37,7 @@ describe('a hardened GraphQL endpoint', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('etag')).toBeNull();
   });
 
   it('refuses deep nesting', async () => {

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(RegisterOnlyBenchModule, { logger: ['error', 'warn'], bodyParser: true });
   // Same body parser settings as apps/api/src/bootstrap.ts.
   app.useBodyParser('json', { limit: '1mb' });
+  app.set('etag', false); // as the API
   app.enableShutdownHooks();
   await app.listen(config.get('PORT'));
 }

@@ -10,6 +10,8 @@ export async function createApiApp(): Promise<INestApplication> {
   const logger = createLogger(config.get('LOG_LEVEL'), 'api');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: true, abortOnError: false });
   app.useBodyParser('json', { limit: '1mb' });
+  // Responses are never cached (no-store), so Express need not hash every body for an ETag.
+  app.set('etag', false);
   app.enableShutdownHooks();
   return app;
 }
