@@ -14,6 +14,9 @@ export interface AuditRecordInput {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** This many waiting rows go to the database at once, without waiting out the flush delay. */
+const FLUSH_AT = 16;
+
 /** The digest of a row's content: its fields in a fixed order. */
 function contentDigest(row: Record<string, unknown>): string {
   const keys = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'];
@@ -34,6 +37,7 @@ function hashOf(prevHash: string, row: Record<string, unknown>): string {
 export class AuditService {
   private pending: { row: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private flushing = false;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly config: AppConfig) {}
 
@@ -56,16 +60,31 @@ export class AuditService {
     };
     await new Promise<void>((resolve, reject) => {
       this.pending.push({ row: { ...row, content_digest: contentDigest(row) }, resolve, reject });
-      this.flush();
+      this.schedule();
     });
   }
 
   /**
-   * Group commit: while one append is in the database, the rows of other requests gather and go together in the next
-   * call (`audit_append_many` takes the chain lock once and links them in order). Each request still waits until its
-   * own row is committed, and learns if it failed.
+   * Group commit: the rows of concurrent requests go to the database together (`audit_append_many` takes the chain
+   * lock once, links them in order and inserts them in one statement). A row waits at most AUDIT_FLUSH_DELAY_MS for
+   * company, or less once FLUSH_AT rows are waiting, and never while another call is in the database (the rows that
+   * arrive meanwhile go in the next one). Each request still waits until its own row is committed, and learns if it
+   * failed. A round trip per request would cost more than the append itself: on a small VM every socket write to
+   * PostgreSQL is a context switch.
    */
+  private schedule(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    const delay = this.config.get('AUDIT_FLUSH_DELAY_MS');
+    if (delay === 0 || this.pending.length >= FLUSH_AT) {
+      this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), delay);
+    }
+  }
+
   private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
     const batch = this.pending.splice(0, 500);
@@ -73,7 +92,7 @@ export class AuditService {
       .then(() => batch.forEach((b) => b.resolve()), (err: unknown) => batch.forEach((b) => b.reject(err)))
       .finally(() => {
         this.flushing = false;
-        this.flush();
+        this.schedule();
       });
   }
 
