@@ -1,132 +1,315 @@
 import { DelayedError, Job } from 'bullmq';
 import { createHash } from 'crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { Logger } from 'pino';
 import { DeliverJob } from './jobs/sync-jobs';
-import { DeliveryResult } from './adapters/adapter';
-import { loadViews } from './mapping/record-view';
+import { DeliveryResult, OutboundRecord } from './adapters/adapter';
+import { HubView, loadViews } from './mapping/record-view';
 import { mapRecord, MappingError, subscribes } from './mapping/mapper';
 import { msUntilOpen, TargetRegistry } from './targets/target-registry';
 import { TargetConfig } from './targets/target-config';
-import { latestEventFor, SyncStateStore } from './sync-state.store';
+import {
+  AppliedRow, DeadLetterRow, FailedAttemptRow, latestEventFor, secondsSinceEvents, StaleArrivalRow, SyncStateRow, SyncStateStore, WantRow,
+} from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
+import { MicroBatcher, Settled } from './micro-batcher';
 
 export type DeliveryOutcome = 'DELIVERED' | 'DUPLICATE' | 'SKIPPED_STALE' | 'NOT_SUBSCRIBED' | 'REJECTED' | 'GONE' | 'GAVE_UP';
 
+/** What one job of a batch ends with; `process` turns it into BullMQ's terms for that job alone. */
+type Verdict =
+  | { kind: 'DONE'; outcome: DeliveryOutcome }
+  /** Wait without using an attempt (back-pressure, a concurrent delivery of the same record). */
+  | { kind: 'LATER'; delayMs: number; reason: string }
+  /** A failure that uses an attempt: BullMQ retries with backoff and jitter. */
+  | { kind: 'RETRY'; reason: string };
+
+/** How jobs of one target are gathered into a batch. */
+export interface BatchTuning {
+  /** Largest batch, from the target's concurrency (so that one batch fills while another is at the target). */
+  maxSize: (concurrency: number) => number;
+  /** How long the first job of a batch waits for others. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_BATCH_TUNING: BatchTuning = { maxSize: (concurrency) => Math.max(1, Math.min(50, Math.ceil(concurrency / 2))), maxWaitMs: 4 };
+
+/** A concurrent delivery of the same record holds it: come back shortly, without using an attempt. */
+const BUSY: Verdict = { kind: 'LATER', delayMs: 200, reason: 'another delivery of this record is in progress' };
+
 /** A per-(target, record) lock key, so two jobs for one record never race each other to the target. */
-function lockKey(target: string, residentId: string): string {
+export function lockKey(target: string, residentId: string): string {
   return createHash('sha256').update(`${target}|${residentId}`).digest().readBigInt64BE(0).toString();
 }
 
+/** The PostgreSQL error code of a deadlock victim: the whole transaction can simply run again. */
+const DEADLOCK = '40P01';
+const WRITE_TRIES = 3;
+
+/** One record of a batch, from the read round to the written outcome. */
+interface Item {
+  job: Job<DeliverJob>;
+  state: SyncStateRow | undefined;
+  /** The latest event that touched the record when it was read (what a delivery now records as applied). */
+  current: number;
+  view: HubView | undefined;
+  record?: OutboundRecord;
+}
+
+/** Everything a batch writes, in one transaction after the target has answered. */
+class BatchWrites {
+  readonly want: WantRow[] = [];
+  readonly applied: AppliedRow[] = [];
+  readonly failed: FailedAttemptRow[] = [];
+  readonly dead: DeadLetterRow[] = [];
+  readonly stale: StaleArrivalRow[] = [];
+  /** Outbox events whose commit→acknowledgement latency to observe. */
+  readonly acked: number[] = [];
+
+  get residentIds(): string[] {
+    return [...new Set([...this.want, ...this.applied, ...this.failed].map((r) => r.residentId))];
+  }
+}
+
 /**
- * Delivers one record to one realtime target. Reads the newest state from PostgreSQL (a late job sends the newest
- * version); skips and records a job older than what the target already holds; maps to the target's fields; and
- * turns the adapter's answer into state: delivered, dead letter, or a retry — back-pressure (429, 503, closed hours)
- * delays the job without using an attempt, failures use one with exponential backoff and jitter.
+ * Delivers records to a realtime target. Jobs of one target that are active at the same time form a batch (a few
+ * milliseconds or `maxSize` jobs): one database connection, one advisory-lock statement for all its records, one
+ * round of set-based reads (state, latest events, views), the adapter calls in parallel (the protocols are per
+ * record), then one transaction for all outcomes. Each job still ends on its own: delivered, skipped, dead letter,
+ * or a retry — back-pressure (429, 503, closed hours) delays the job without using an attempt, failures use one
+ * with exponential backoff and jitter.
+ *
+ * Reads take the newest state from PostgreSQL (a late job sends the newest version); a job older than what the target
+ * already holds is skipped and recorded.
  */
 export class DeliveryProcessor {
+  private readonly batcher: MicroBatcher<string, Job<DeliverJob>, Verdict>;
+
   constructor(
     private readonly ds: DataSource,
     private readonly registry: TargetRegistry,
     private readonly metrics: SyncMetrics,
     private readonly logger: Logger,
-  ) {}
+    tuning: BatchTuning = DEFAULT_BATCH_TUNING,
+  ) {
+    this.batcher = new MicroBatcher(
+      (target, jobs) => this.deliverBatch(target, jobs),
+      (target) => ({ maxSize: tuning.maxSize(this.registry.get(target)?.limits.concurrency ?? 1), maxWaitMs: tuning.maxWaitMs }),
+    );
+  }
 
   async process(job: Job<DeliverJob>, token: string | undefined): Promise<DeliveryOutcome> {
     const target = this.registry.get(job.data.target);
     if (!target) throw new Error(`unknown target ${job.data.target}`);
     const wait = msUntilOpen(target);
     if (wait > 0) return this.later(job, token, wait, 'outside service hours');
+    const verdict = await this.batcher.submit(target.name, job);
+    switch (verdict.kind) {
+      case 'DONE':
+        return verdict.outcome;
+      case 'LATER':
+        return this.later(job, token, verdict.delayMs, verdict.reason);
+      case 'RETRY':
+        throw new Error(verdict.reason);
+      default: {
+        const never: never = verdict;
+        throw new Error(`unknown verdict ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** One batch of one target; every job gets its own verdict (or its own error). */
+  private async deliverBatch(targetName: string, jobs: Job<DeliverJob>[]): Promise<Settled<Verdict>[]> {
+    const target = this.registry.get(targetName)!;
+    const verdicts = new Map<Job<DeliverJob>, Settled<Verdict>>();
+    // One job per record goes ahead; another job of the same record in this batch waits like any concurrent delivery.
+    const leaders = new Map<string, Job<DeliverJob>>();
+    for (const job of jobs) {
+      if (leaders.has(job.data.aggregateId)) verdicts.set(job, { ok: true, value: BUSY });
+      else leaders.set(job.data.aggregateId, job);
+    }
     const runner = this.ds.createQueryRunner();
     await runner.connect();
-    const key = lockKey(target.name, job.data.aggregateId);
     try {
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
-      if (!locked) return this.later(job, token, 200, 'another delivery of this record is in progress');
+      const ids = [...leaders.keys()];
+      const keys = ids.map((id) => lockKey(target.name, id));
+      // Session locks: held while the target is called, released below after the outcomes are committed, and by
+      // PostgreSQL itself if this process dies.
+      const taken: { locked: boolean }[] = await runner.query(
+        'SELECT pg_try_advisory_lock(k) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n', [keys],
+      );
+      const locked: Job<DeliverJob>[] = [];
+      const lockedKeys: string[] = [];
+      ids.forEach((id, i) => {
+        const job = leaders.get(id)!;
+        if (taken[i]?.locked) {
+          locked.push(job);
+          lockedKeys.push(keys[i]!);
+        } else verdicts.set(job, { ok: true, value: BUSY });
+      });
       try {
-        return await this.deliverLocked(job, token, target, runner.manager);
+        if (locked.length) for (const [job, v] of await this.deliverLocked(target, locked, runner)) verdicts.set(job, v);
+      } catch (error) {
+        // The reads or the outcome's transaction failed: every locked job counts a failed attempt, as one job alone
+        // would. What was sent meanwhile is sent again on the retry; the target takes it as a duplicate.
+        for (const job of locked) verdicts.set(job, { ok: false, error });
       } finally {
-        await runner.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+        if (lockedKeys.length) await runner.query('SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS k', [lockedKeys]);
       }
     } finally {
       await runner.release();
     }
+    return jobs.map((job) => verdicts.get(job) ?? { ok: false, error: new Error('delivery batch left a job without an outcome') });
   }
 
-  private async deliverLocked(job: Job<DeliverJob>, token: string | undefined, target: TargetConfig, m: import('typeorm').EntityManager): Promise<DeliveryOutcome> {
-    const store = new SyncStateStore(m);
-    const { aggregateId, event } = job.data;
-    const state = await store.get(target.name, aggregateId);
-    const applied = Number(state?.applied_event ?? -1);
-    if (state && applied >= event && event > 0) {
-      await store.staleArrival(target.name, aggregateId, event, applied);
-      this.metrics.staleSkipped.inc({ target: target.name });
-      return 'SKIPPED_STALE';
+  /** The records of `jobs` are locked by this connection: read, decide, send, write. */
+  private async deliverLocked(target: TargetConfig, jobs: Job<DeliverJob>[], runner: QueryRunner): Promise<Map<Job<DeliverJob>, Settled<Verdict>>> {
+    const m = runner.manager;
+    const out = new Map<Job<DeliverJob>, Settled<Verdict>>();
+    const done = (job: Job<DeliverJob>, outcome: DeliveryOutcome) => out.set(job, { ok: true, value: { kind: 'DONE', outcome } });
+    const writes = new BatchWrites();
+    const states = await new SyncStateStore(m).getMany(target.name, jobs.map((j) => j.data.aggregateId));
+    const live: Job<DeliverJob>[] = [];
+    for (const job of jobs) {
+      const { aggregateId, event } = job.data;
+      const state = states.get(aggregateId);
+      const applied = Number(state?.applied_event ?? -1);
+      if (state && applied >= event && event > 0) {
+        writes.stale.push({ target: target.name, residentId: aggregateId, event, appliedEvent: applied });
+        done(job, 'SKIPPED_STALE');
+      } else live.push(job);
     }
     // The event first, then the view: a change committing in between makes the view newer than the recorded event,
     // so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
-    const current = (await latestEventFor(m, [aggregateId])).get(aggregateId) ?? 0;
-    const view = (await loadViews(m, [aggregateId])).get(aggregateId);
-    if (!view) return 'GONE';
-    if (state && applied >= current && state.status !== 'PENDING') return 'DUPLICATE';
-    const version = Number(view.version);
-    if (!subscribes(target, view) && !state?.delivered_at) {
-      await store.want([{ target: target.name, residentId: aggregateId, event: current, version }]);
-      await store.applied(target.name, aggregateId, current, version, 'NOT_SUBSCRIBED', null);
-      return 'NOT_SUBSCRIBED';
-    }
-    let record;
-    try {
-      record = mapRecord(target, view, aggregateId);
-    } catch (err) {
-      if (!(err instanceof MappingError)) throw err;
-      await store.deadLetter(target.name, aggregateId, version, `MAPPING: ${err.message}`);
-      await store.failedAttempt(target.name, aggregateId, `MAPPING: ${err.message}`, 'DEAD');
-      this.metrics.deadLettered.inc({ target: target.name });
-      return 'REJECTED';
+    const liveIds = live.map((j) => j.data.aggregateId);
+    const currents = await latestEventFor(m, liveIds);
+    const views = await loadViews(m, liveIds);
+    const sending: Item[] = [];
+    for (const job of live) {
+      const item: Item = { job, state: states.get(job.data.aggregateId), current: currents.get(job.data.aggregateId) ?? 0, view: views.get(job.data.aggregateId) };
+      try {
+        const verdict = this.decide(target, item, writes);
+        if (verdict) out.set(job, { ok: true, value: verdict });
+        else sending.push(item);
+      } catch (error) {
+        out.set(job, { ok: false, error });
+      }
     }
     const adapter = this.registry.realtimeAdapter(target);
-    const started = process.hrtime.bigint();
-    const result: DeliveryResult = await adapter.deliver(record, AbortSignal.timeout(target.limits.timeoutMs)).catch((err: unknown): DeliveryResult => ({
-      kind: 'RETRY', reason: err instanceof Error ? err.message : String(err), countsAsAttempt: true,
+    const answers = await Promise.all(sending.map(async (item) => {
+      const started = process.hrtime.bigint();
+      const result = await adapter.deliver(item.record!, AbortSignal.timeout(target.limits.timeoutMs)).catch((err: unknown): DeliveryResult => ({
+        kind: 'RETRY', reason: err instanceof Error ? err.message : String(err), countsAsAttempt: true,
+      }));
+      this.metrics.attemptSeconds.observe({ target: target.name }, Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
     }));
-    this.metrics.attemptSeconds.observe({ target: target.name }, Number(process.hrtime.bigint() - started) / 1e9);
+    sending.forEach((item, i) => out.set(item.job, { ok: true, value: this.answered(target, item, answers[i]!, writes) }));
+    const latencies = await this.write(target, runner, writes);
+    this.count(target, writes, latencies);
+    return out;
+  }
+
+  /** The verdict of a record that is not sent (null: it is to be sent, with `item.record` mapped). */
+  private decide(target: TargetConfig, item: Item, writes: BatchWrites): Verdict | null {
+    const { aggregateId } = item.job.data;
+    const { state, current, view } = item;
+    if (!view) return { kind: 'DONE', outcome: 'GONE' };
+    const applied = Number(state?.applied_event ?? -1);
+    if (state && applied >= current && state.status !== 'PENDING') return { kind: 'DONE', outcome: 'DUPLICATE' };
+    const version = Number(view.version);
+    if (!subscribes(target, view) && !state?.delivered_at) {
+      writes.want.push({ target: target.name, residentId: aggregateId, event: current, version });
+      writes.applied.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'NOT_SUBSCRIBED', targetRef: null });
+      return { kind: 'DONE', outcome: 'NOT_SUBSCRIBED' };
+    }
+    try {
+      item.record = mapRecord(target, view, aggregateId);
+      return null;
+    } catch (err) {
+      if (!(err instanceof MappingError)) throw err;
+      writes.dead.push({ target: target.name, residentId: aggregateId, version, answer: `MAPPING: ${err.message}` });
+      writes.failed.push({ target: target.name, residentId: aggregateId, error: `MAPPING: ${err.message}`, status: 'DEAD' });
+      return { kind: 'DONE', outcome: 'REJECTED' };
+    }
+  }
+
+  /** Turns the target's answer for one record into its writes and its verdict. */
+  private answered(target: TargetConfig, item: Item, result: DeliveryResult, writes: BatchWrites): Verdict {
+    const { job, current } = item;
+    const { aggregateId, event } = job.data;
+    const version = Number(item.view!.version);
     switch (result.kind) {
-      case 'DELIVERED': {
-        await store.want([{ target: target.name, residentId: aggregateId, event: current, version }]);
-        await store.applied(target.name, aggregateId, current, version, 'DELIVERED', result.targetRef);
-        this.metrics.delivered.inc({ target: target.name });
-        if (event > 0) {
-          const [row] = await m.query(`SELECT extract(epoch FROM clock_timestamp() - occurred_at) AS s FROM outbox_event WHERE id = $1`, [event]);
-          if (row) this.metrics.commitToAck.observe({ target: target.name }, Number(row.s));
-        }
-        return result.duplicate ? 'DUPLICATE' : 'DELIVERED';
-      }
+      case 'DELIVERED':
+        writes.want.push({ target: target.name, residentId: aggregateId, event: current, version });
+        writes.applied.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'DELIVERED', targetRef: result.targetRef });
+        if (event > 0) writes.acked.push(event);
+        return { kind: 'DONE', outcome: result.duplicate ? 'DUPLICATE' : 'DELIVERED' };
       case 'REJECTED':
-        await store.deadLetter(target.name, aggregateId, version, result.answer);
-        await store.failedAttempt(target.name, aggregateId, result.answer, 'DEAD');
-        this.metrics.deadLettered.inc({ target: target.name });
-        return 'REJECTED';
+        writes.dead.push({ target: target.name, residentId: aggregateId, version, answer: result.answer });
+        writes.failed.push({ target: target.name, residentId: aggregateId, error: result.answer, status: 'DEAD' });
+        return { kind: 'DONE', outcome: 'REJECTED' };
       case 'RETRY': {
         this.metrics.retried.inc({ target: target.name, counted: String(result.countsAsAttempt) });
         if (!result.countsAsAttempt) {
-          await store.failedAttempt(target.name, aggregateId, result.reason, 'PENDING');
-          return this.later(job, token, result.delayMs ?? 1000, result.reason);
+          writes.failed.push({ target: target.name, residentId: aggregateId, error: result.reason, status: 'PENDING' });
+          return { kind: 'LATER', delayMs: result.delayMs ?? 1000, reason: result.reason };
         }
-        const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        if (final) {
-          await store.deadLetter(target.name, aggregateId, version, `GAVE UP after ${job.attemptsMade + 1} attempts: ${result.reason}`);
-          await store.failedAttempt(target.name, aggregateId, result.reason, 'FAILED');
-          this.metrics.deadLettered.inc({ target: target.name });
-          return 'GAVE_UP';
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          writes.dead.push({ target: target.name, residentId: aggregateId, version, answer: `GAVE UP after ${job.attemptsMade + 1} attempts: ${result.reason}` });
+          writes.failed.push({ target: target.name, residentId: aggregateId, error: result.reason, status: 'FAILED' });
+          return { kind: 'DONE', outcome: 'GAVE_UP' };
         }
-        await store.failedAttempt(target.name, aggregateId, result.reason, 'PENDING');
-        throw new Error(result.reason);
+        writes.failed.push({ target: target.name, residentId: aggregateId, error: result.reason, status: 'PENDING' });
+        return { kind: 'RETRY', reason: result.reason };
       }
       default: {
         const never: never = result;
         throw new Error(`unknown result ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /**
+   * All outcomes of a batch in one transaction (one WAL flush). The rows are locked first in the order every
+   * writer of sync_state uses; a deadlock with a writer that does not (PostgreSQL aborts one side) runs the
+   * transaction again — every write in it is conditional or was rolled back with it.
+   */
+  private async write(target: TargetConfig, runner: QueryRunner, writes: BatchWrites): Promise<Map<number, number>> {
+    for (let attempt = 1; ; attempt++) {
+      await runner.startTransaction();
+      try {
+        const latencies = await this.writeOnce(target, runner.manager, writes);
+        await runner.commitTransaction();
+        return latencies;
+      } catch (err) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= WRITE_TRIES) throw err;
+        this.logger.debug({ target: target.name, attempt }, 'delivery batch write deadlocked; running it again');
+      }
+    }
+  }
+
+  private async writeOnce(target: TargetConfig, m: EntityManager, writes: BatchWrites): Promise<Map<number, number>> {
+    const store = new SyncStateStore(m);
+    await store.lockRows(target.name, writes.residentIds.sort());
+    await store.want(writes.want);
+    await store.appliedMany(writes.applied);
+    await store.failedAttempts(writes.failed);
+    await store.deadLetters(writes.dead);
+    await store.staleArrivals(writes.stale);
+    return secondsSinceEvents(m, writes.acked);
+  }
+
+  private count(target: TargetConfig, writes: BatchWrites, latencies: Map<number, number>): void {
+    const labels = { target: target.name };
+    const delivered = writes.applied.filter((a) => a.status === 'DELIVERED').length;
+    if (delivered) this.metrics.delivered.inc(labels, delivered);
+    if (writes.dead.length) this.metrics.deadLettered.inc(labels, writes.dead.length);
+    if (writes.stale.length) this.metrics.staleSkipped.inc(labels, writes.stale.length);
+    for (const event of writes.acked) {
+      const s = latencies.get(event);
+      if (s !== undefined) this.metrics.commitToAck.observe(labels, s);
     }
   }
 
