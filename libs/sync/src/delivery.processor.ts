@@ -1,18 +1,21 @@
 import { DelayedError, Job } from 'bullmq';
 import { createHash } from 'crypto';
-import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { PoolClient, QueryResultRow } from 'pg';
 import { Logger } from 'pino';
 import { DeliverJob } from './jobs/sync-jobs';
 import { DeliveryResult, OutboundRecord } from './adapters/adapter';
-import { HubView, loadViews } from './mapping/record-view';
+import { HUB_VIEW_SQL, HubView, viewsFromRows } from './mapping/record-view';
 import { mapRecord, MappingError, subscribes } from './mapping/mapper';
 import { msUntilOpen, TargetRegistry } from './targets/target-registry';
 import { TargetConfig } from './targets/target-config';
 import {
-  AppliedRow, DeadLetterRow, FailedAttemptRow, latestEventFor, secondsSinceEvents, StaleArrivalRow, SyncStateRow, SyncStateStore, WantRow,
+  AppliedRow, DeadLetterRow, FailedAttemptRow, LATEST_EVENT_SQL, latestEventsFromRows, secondsSinceEvents, StaleArrivalRow, SYNC_STATES_SQL, SyncStateRow,
+  SyncStateStore, WantRow,
 } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 import { MicroBatcher, Settled } from './micro-batcher';
+import { RecordLocks } from './record-locks';
 
 export type DeliveryOutcome = 'DELIVERED' | 'DUPLICATE' | 'SKIPPED_STALE' | 'NOT_SUBSCRIBED' | 'REJECTED' | 'GONE' | 'GAVE_UP';
 
@@ -23,6 +26,9 @@ type Verdict =
   | { kind: 'LATER'; delayMs: number; reason: string }
   /** A failure that uses an attempt: BullMQ retries with backoff and jitter. */
   | { kind: 'RETRY'; reason: string };
+
+/** One statement by name on the batch's read connection. */
+type PreparedRead = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
 
 /** How jobs of one target are gathered into a batch. */
 export interface BatchTuning {
@@ -40,6 +46,14 @@ const BUSY: Verdict = { kind: 'LATER', delayMs: 200, reason: 'another delivery o
 /** A per-(target, record) lock key, so two jobs for one record never race each other to the target. */
 export function lockKey(target: string, residentId: string): string {
   return createHash('sha256').update(`${target}|${residentId}`).digest().readBigInt64BE(0).toString();
+}
+
+/** The data source's own PostgreSQL address, for the lock connection (outside the pool). */
+function connectionString(ds: DataSource): string {
+  const o = ds.options as { url?: string; host?: string; port?: number; username?: string; password?: unknown; database?: string };
+  if (o.url) return o.url;
+  const auth = o.username ? `${encodeURIComponent(o.username)}${o.password ? `:${encodeURIComponent(String(o.password))}` : ''}@` : '';
+  return `postgres://${auth}${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`;
 }
 
 /** The PostgreSQL error code of a deadlock victim: the whole transaction can simply run again. */
@@ -84,6 +98,7 @@ class BatchWrites {
  */
 export class DeliveryProcessor {
   private readonly batcher: MicroBatcher<string, Job<DeliverJob>, Verdict>;
+  private readonly locks: RecordLocks;
 
   constructor(
     private readonly ds: DataSource,
@@ -92,6 +107,7 @@ export class DeliveryProcessor {
     private readonly logger: Logger,
     tuning: BatchTuning = DEFAULT_BATCH_TUNING,
   ) {
+    this.locks = new RecordLocks(connectionString(ds), logger);
     this.batcher = new MicroBatcher(
       (target, jobs) => this.deliverBatch(target, jobs),
       (target) => ({ maxSize: tuning.maxSize(this.registry.get(target)?.limits.concurrency ?? 1), maxWaitMs: tuning.maxWaitMs }),
@@ -128,62 +144,51 @@ export class DeliveryProcessor {
       if (leaders.has(job.data.aggregateId)) verdicts.set(job, { ok: true, value: BUSY });
       else leaders.set(job.data.aggregateId, job);
     }
-    const runner = this.ds.createQueryRunner();
-    await runner.connect();
+    const keyOf = new Map([...leaders.keys()].map((id) => [id, lockKey(target.name, id)]));
+    const got = await this.locks.tryLock([...keyOf.values()]);
+    const locked = [...leaders.values()].filter((job) => got.has(keyOf.get(job.data.aggregateId)!));
+    for (const job of leaders.values()) if (!got.has(keyOf.get(job.data.aggregateId)!)) verdicts.set(job, { ok: true, value: BUSY });
     try {
-      const ids = [...leaders.keys()];
-      const keys = ids.map((id) => lockKey(target.name, id));
-      // Session locks: held while the target is called, released below after the outcomes are committed, and by
-      // PostgreSQL itself if this process dies.
-      const taken: { locked: boolean }[] = await runner.query(
-        'SELECT pg_try_advisory_lock(k) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n', [keys],
-      );
-      const locked: Job<DeliverJob>[] = [];
-      const lockedKeys: string[] = [];
-      ids.forEach((id, i) => {
-        const job = leaders.get(id)!;
-        if (taken[i]?.locked) {
-          locked.push(job);
-          lockedKeys.push(keys[i]!);
-        } else verdicts.set(job, { ok: true, value: BUSY });
-      });
-      try {
-        if (locked.length) for (const [job, v] of await this.deliverLocked(target, locked, runner)) verdicts.set(job, v);
-      } catch (error) {
-        // The reads or the outcome's transaction failed: every locked job counts a failed attempt, as one job alone
-        // would. What was sent meanwhile is sent again on the retry; the target takes it as a duplicate.
-        for (const job of locked) verdicts.set(job, { ok: false, error });
-      } finally {
-        if (lockedKeys.length) await runner.query('SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS k', [lockedKeys]);
-      }
+      if (locked.length) for (const [job, v] of await this.deliverLocked(target, locked)) verdicts.set(job, v);
+    } catch (error) {
+      // The reads or the outcome's transaction failed: every locked job counts a failed attempt, as one job alone
+      // would. What was sent meanwhile is sent again on the retry; the target takes it as a duplicate.
+      for (const job of locked) verdicts.set(job, { ok: false, error });
     } finally {
-      await runner.release();
+      // Only after the outcomes are committed: the next delivery of these records reads what this one wrote.
+      await this.locks.unlock([...got]);
     }
     return jobs.map((job) => verdicts.get(job) ?? { ok: false, error: new Error('delivery batch left a job without an outcome') });
   }
 
-  /** The records of `jobs` are locked by this connection: read, decide, send, write. */
-  private async deliverLocked(target: TargetConfig, jobs: Job<DeliverJob>[], runner: QueryRunner): Promise<Map<Job<DeliverJob>, Settled<Verdict>>> {
-    const m = runner.manager;
+  /**
+   * The records of `jobs` are locked: read, decide, send, write. No database connection is held while the target
+   * is called; the reads and the write each take one from the pool.
+   */
+  private async deliverLocked(target: TargetConfig, jobs: Job<DeliverJob>[]): Promise<Map<Job<DeliverJob>, Settled<Verdict>>> {
     const out = new Map<Job<DeliverJob>, Settled<Verdict>>();
     const done = (job: Job<DeliverJob>, outcome: DeliveryOutcome) => out.set(job, { ok: true, value: { kind: 'DONE', outcome } });
     const writes = new BatchWrites();
-    const states = await new SyncStateStore(m).getMany(target.name, jobs.map((j) => j.data.aggregateId));
     const live: Job<DeliverJob>[] = [];
-    for (const job of jobs) {
-      const { aggregateId, event } = job.data;
-      const state = states.get(aggregateId);
-      const applied = Number(state?.applied_event ?? -1);
-      if (state && applied >= event && event > 0) {
-        writes.stale.push({ target: target.name, residentId: aggregateId, event, appliedEvent: applied });
-        done(job, 'SKIPPED_STALE');
-      } else live.push(job);
-    }
-    // The event first, then the view: a change committing in between makes the view newer than the recorded event,
-    // so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
-    const liveIds = live.map((j) => j.data.aggregateId);
-    const currents = await latestEventFor(m, liveIds);
-    const views = await loadViews(m, liveIds);
+    const { states, currents, views } = await this.withReader(async (read) => {
+      const states = new Map((await read<SyncStateRow>('linli_sync_states', SYNC_STATES_SQL, [target.name, jobs.map((j) => j.data.aggregateId)])).map((r) => [r.aggregate_id, r]));
+      for (const job of jobs) {
+        const { aggregateId, event } = job.data;
+        const state = states.get(aggregateId);
+        const applied = Number(state?.applied_event ?? -1);
+        if (state && applied >= event && event > 0) {
+          writes.stale.push({ target: target.name, residentId: aggregateId, event, appliedEvent: applied });
+          done(job, 'SKIPPED_STALE');
+        } else live.push(job);
+      }
+      if (live.length === 0) return { states, currents: new Map<string, number>(), views: new Map<string, HubView>() };
+      // The event first, then the view: a change committing in between makes the view newer than the recorded
+      // event, so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
+      const liveIds = live.map((j) => j.data.aggregateId);
+      const currents = latestEventsFromRows(await read('linli_sync_latest_events', LATEST_EVENT_SQL, [liveIds]));
+      const views = viewsFromRows(await read('linli_sync_views', HUB_VIEW_SQL, [liveIds]));
+      return { states, currents, views };
+    });
     const sending: Item[] = [];
     for (const job of live) {
       const item: Item = { job, state: states.get(job.data.aggregateId), current: currents.get(job.data.aggregateId) ?? 0, view: views.get(job.data.aggregateId) };
@@ -205,9 +210,23 @@ export class DeliveryProcessor {
       return result;
     }));
     sending.forEach((item, i) => out.set(item.job, { ok: true, value: this.answered(target, item, answers[i]!, writes) }));
-    const latencies = await this.write(target, runner, writes);
+    const latencies = await this.write(target, writes);
     this.count(target, writes, latencies);
     return out;
+  }
+
+  /**
+   * Runs a batch's reads on one pooled connection, as prepared statements: PostgreSQL plans the view statement (a
+   * dozen joins, several milliseconds to plan) once per connection instead of once per batch.
+   */
+  private async withReader<T>(work: (read: PreparedRead) => Promise<T>): Promise<T> {
+    const runner = this.ds.createQueryRunner();
+    const client = (await runner.connect()) as PoolClient;
+    try {
+      return await work(async <R>(name: string, text: string, values: unknown[]) => (await client.query<R & QueryResultRow>({ name, text, values })).rows);
+    } finally {
+      await runner.release();
+    }
   }
 
   /** The verdict of a record that is not sent (null: it is to be sent, with `item.record` mapped). */
@@ -275,15 +294,11 @@ export class DeliveryProcessor {
    * writer of sync_state uses; a deadlock with a writer that does not (PostgreSQL aborts one side) runs the
    * transaction again — every write in it is conditional or was rolled back with it.
    */
-  private async write(target: TargetConfig, runner: QueryRunner, writes: BatchWrites): Promise<Map<number, number>> {
+  private async write(target: TargetConfig, writes: BatchWrites): Promise<Map<number, number>> {
     for (let attempt = 1; ; attempt++) {
-      await runner.startTransaction();
       try {
-        const latencies = await this.writeOnce(target, runner.manager, writes);
-        await runner.commitTransaction();
-        return latencies;
+        return await this.ds.transaction((m) => this.writeOnce(target, m, writes));
       } catch (err) {
-        await runner.rollbackTransaction().catch(() => undefined);
         if ((err as { code?: string }).code !== DEADLOCK || attempt >= WRITE_TRIES) throw err;
         this.logger.debug({ target: target.name, attempt }, 'delivery batch write deadlocked; running it again');
       }

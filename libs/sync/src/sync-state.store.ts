@@ -22,6 +22,9 @@ export interface FailedAttemptRow { target: string; residentId: string; error: s
 export interface DeadLetterRow { target: string; residentId: string; version: number; answer: string }
 export interface StaleArrivalRow { target: string; residentId: string; event: number; appliedEvent: number }
 
+/** The statement behind `getMany` (parameters: the target, the residents' ids); for callers that prepare it. */
+export const SYNC_STATES_SQL = `SELECT * FROM sync_state WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = ANY($2::uuid[])`;
+
 /**
  * Rows in one order for every writer of `sync_state` (relay, reconciler, delivery batches): two transactions that
  * lock overlapping sets of rows in the same order wait for each other instead of deadlocking.
@@ -45,9 +48,7 @@ export class SyncStateStore {
 
   async getMany(target: string, residentIds: string[]): Promise<Map<string, SyncStateRow>> {
     if (residentIds.length === 0) return new Map();
-    const rows: SyncStateRow[] = await this.m.query(
-      `SELECT * FROM sync_state WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = ANY($2::uuid[])`, [target, residentIds],
-    );
+    const rows: SyncStateRow[] = await this.m.query(SYNC_STATES_SQL, [target, residentIds]);
     return new Map(rows.map((r) => [r.aggregate_id, r]));
   }
 
@@ -138,18 +139,22 @@ export class SyncStateStore {
   }
 }
 
-/** The latest outbox event that touched a resident's view (its own record or its current household). */
-export async function latestEventFor(m: EntityManager, residentIds: string[]): Promise<Map<string, number>> {
-  if (residentIds.length === 0) return new Map();
-  const rows: { id: string; event: string | null }[] = await m.query(
-    `SELECT r.id, GREATEST(
+/** The statement behind `latestEventFor` (one parameter: the residents' ids); for callers that prepare it. */
+export const LATEST_EVENT_SQL = `SELECT r.id, GREATEST(
         (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = r.id),
         (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
           WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = r.id AND hm.to_date IS NULL)) AS event
-       FROM resident r WHERE r.id = ANY($1::uuid[])`,
-    [residentIds],
-  );
+       FROM resident r WHERE r.id = ANY($1::uuid[])`;
+
+/** Builds the map of `latestEventFor` from the rows of LATEST_EVENT_SQL. */
+export function latestEventsFromRows(rows: { id: string; event: string | null }[]): Map<string, number> {
   return new Map(rows.map((r) => [r.id, Number(r.event ?? 0)]));
+}
+
+/** The latest outbox event that touched a resident's view (its own record or its current household). */
+export async function latestEventFor(m: EntityManager, residentIds: string[]): Promise<Map<string, number>> {
+  if (residentIds.length === 0) return new Map();
+  return latestEventsFromRows(await m.query(LATEST_EVENT_SQL, [residentIds]));
 }
 
 /** Seconds from each outbox event's commit to now (the commit→acknowledgement latency of a delivery). */
