@@ -1,5 +1,7 @@
 import { Job, Worker } from 'bullmq';
+import { randomUUID } from 'crypto';
 import { deliverJobId, SyncWorkerHost } from '@linli/sync';
+import { BATCH_OUTCOMES_SQL, batchOutcomeParams, SyncStateStore } from '../libs/sync/src/sync-state.store';
 import { getQueueToken } from '../libs/sync/src/testing';
 import { SyncHarness, eventually } from './support/sync-harness';
 import { newIdNumber, TestCommunity } from './support/api';
@@ -105,4 +107,43 @@ describe('sync delivery batches', () => {
     expect(states.map((s: { status: string }) => s.status)).toEqual(['FAILED', 'FAILED', 'FAILED']);
     for (const r of rs) expect(await atPolice(r.idNumber)).toBeUndefined();
   }, 60_000);
+
+  it('one outcome statement leaves sync_state as "want" then "applied" did, whatever the state before', async () => {
+    const starts: (null | { wanted: number; applied: number | null; status: string; lastError: string | null; delivered: boolean })[] = [
+      null,
+      { wanted: 8, applied: null, status: 'PENDING', lastError: null, delivered: false },
+      { wanted: 10, applied: 8, status: 'PENDING', lastError: 'HTTP 503', delivered: true },
+      { wanted: 12, applied: 8, status: 'PENDING', lastError: null, delivered: true },
+      { wanted: 10, applied: 10, status: 'PENDING', lastError: 'HTTP 503', delivered: true },
+      { wanted: 12, applied: 11, status: 'DELIVERED', lastError: null, delivered: true },
+      { wanted: 10, applied: 9, status: 'FAILED', lastError: 'timed out', delivered: false },
+    ];
+    const target = `equivalence-${Date.now()}`;
+    const m = h.api.db.manager;
+    const seed = async (id: string, start: (typeof starts)[number]) => {
+      if (!start) return;
+      await m.query(`INSERT INTO sync_state (target, aggregate_type, aggregate_id, wanted_event, wanted_version, applied_event, applied_version, status, attempts, last_error, target_ref, delivered_at)
+        VALUES ($1, 'RESIDENT', $2, $3, 1, $4, 1, $5, 2, $6, 'REF-OLD', CASE WHEN $7 THEN now() END)`, [target, id, start.wanted, start.applied, start.status, start.lastError, start.delivered]);
+    };
+    const read = async (id: string) => {
+      const [row] = await m.query(`SELECT wanted_event::int AS w, wanted_version AS wv, applied_event::int AS a, applied_version AS av, status, attempts, last_error,
+        target_ref, delivered_at IS NOT NULL AS delivered FROM sync_state WHERE target = $1 AND aggregate_id = $2`, [target, id]);
+      return row;
+    };
+    for (const start of starts) {
+      for (const status of ['DELIVERED', 'NOT_SUBSCRIBED'] as const) {
+        const [before, after] = [randomUUID(), randomUUID()];
+        await seed(before, start);
+        await seed(after, start);
+        const ref = status === 'DELIVERED' ? 'REF-NEW' : null;
+        const store = new SyncStateStore(m);
+        await store.want([{ target, residentId: before, event: 10, version: 5 }]);
+        await store.applied(target, before, 10, 5, status, ref);
+        await m.query(BATCH_OUTCOMES_SQL, batchOutcomeParams({
+          settled: [{ target, residentId: after, event: 10, version: 5, status, targetRef: ref }], failed: [], dead: [], stale: [], acked: [],
+        }));
+        expect({ start, status, row: await read(after) }).toEqual({ start, status, row: await read(before) });
+      }
+    }
+  });
 });

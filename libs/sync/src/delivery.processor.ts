@@ -1,6 +1,6 @@
 import { DelayedError, Job } from 'bullmq';
 import { createHash } from 'crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { PoolClient, QueryResultRow } from 'pg';
 import { Logger } from 'pino';
 import { DeliverJob } from './jobs/sync-jobs';
@@ -9,10 +9,7 @@ import { HUB_VIEW_SQL, HubView, viewsFromRows } from './mapping/record-view';
 import { mapRecord, MappingError, subscribes } from './mapping/mapper';
 import { msUntilOpen, TargetRegistry } from './targets/target-registry';
 import { TargetConfig } from './targets/target-config';
-import {
-  AppliedRow, DeadLetterRow, FailedAttemptRow, LATEST_EVENT_SQL, latestEventsFromRows, secondsSinceEvents, StaleArrivalRow, SYNC_STATES_SQL, SyncStateRow,
-  SyncStateStore, WantRow,
-} from './sync-state.store';
+import { BATCH_OUTCOMES_SQL, batchOutcomeParams, BatchOutcomes, STATES_AND_EVENTS_SQL, StateAndEventRow } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 import { MicroBatcher, Settled } from './micro-batcher';
 import { RecordLocks } from './record-locks';
@@ -27,8 +24,8 @@ type Verdict =
   /** A failure that uses an attempt: BullMQ retries with backoff and jitter. */
   | { kind: 'RETRY'; reason: string };
 
-/** One statement by name on the batch's read connection. */
-type PreparedRead = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
+/** One statement, prepared by name on the connection it runs on. */
+type PreparedQuery = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
 
 /** How jobs of one target are gathered into a batch. */
 export interface BatchTuning {
@@ -60,36 +57,33 @@ function connectionString(ds: DataSource): string {
 const DEADLOCK = '40P01';
 const WRITE_TRIES = 3;
 
+/** What the target holds of a record, as far as the hub knows. */
+interface HeldState {
+  applied: number;
+  status: string;
+  delivered: boolean;
+}
+
 /** One record of a batch, from the read round to the written outcome. */
 interface Item {
   job: Job<DeliverJob>;
-  state: SyncStateRow | undefined;
+  state: HeldState | undefined;
   /** The latest event that touched the record when it was read (what a delivery now records as applied). */
   current: number;
   view: HubView | undefined;
   record?: OutboundRecord;
 }
 
-/** Everything a batch writes, in one transaction after the target has answered. */
-class BatchWrites {
-  readonly want: WantRow[] = [];
-  readonly applied: AppliedRow[] = [];
-  readonly failed: FailedAttemptRow[] = [];
-  readonly dead: DeadLetterRow[] = [];
-  readonly stale: StaleArrivalRow[] = [];
-  /** Outbox events whose commit→acknowledgement latency to observe. */
-  readonly acked: number[] = [];
-
-  get residentIds(): string[] {
-    return [...new Set([...this.want, ...this.applied, ...this.failed].map((r) => r.residentId))];
-  }
+/** A batch's outcomes start empty; they are written in one statement after the target has answered. */
+function noOutcomes(): BatchOutcomes {
+  return { settled: [], failed: [], dead: [], stale: [], acked: [] };
 }
 
 /**
  * Delivers records to a realtime target. Jobs of one target that are active at the same time form a batch (a few
- * milliseconds or `maxSize` jobs): one database connection, one advisory-lock statement for all its records, one
- * round of set-based reads (state, latest events, views), the adapter calls in parallel (the protocols are per
- * record), then one transaction for all outcomes. Each job still ends on its own: delivered, skipped, dead letter,
+ * milliseconds or `maxSize` jobs): one statement takes the per-record locks, two set-based reads take the state,
+ * the latest events and the views of all its records, the adapter calls run in parallel (the protocols are per
+ * record), and one statement writes all outcomes. Each job still ends on its own: delivered, skipped, dead letter,
  * or a retry — back-pressure (429, 503, closed hours) delays the job without using an attempt, failures use one
  * with exponential backoff and jitter.
  *
@@ -163,41 +157,39 @@ export class DeliveryProcessor {
 
   /**
    * The records of `jobs` are locked: read, decide, send, write. No database connection is held while the target
-   * is called; the reads and the write each take one from the pool.
+   * is called; the reads and the write each borrow one from the pool.
    */
   private async deliverLocked(target: TargetConfig, jobs: Job<DeliverJob>[]): Promise<Map<Job<DeliverJob>, Settled<Verdict>>> {
     const out = new Map<Job<DeliverJob>, Settled<Verdict>>();
-    const done = (job: Job<DeliverJob>, outcome: DeliveryOutcome) => out.set(job, { ok: true, value: { kind: 'DONE', outcome } });
-    const writes = new BatchWrites();
-    const live: Job<DeliverJob>[] = [];
-    const { states, currents, views } = await this.withReader(async (read) => {
-      const states = new Map((await read<SyncStateRow>('linli_sync_states', SYNC_STATES_SQL, [target.name, jobs.map((j) => j.data.aggregateId)])).map((r) => [r.aggregate_id, r]));
+    const writes = noOutcomes();
+    // The event first, then the view: a change committing in between makes the view newer than the recorded event,
+    // so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
+    const items = await this.withConnection(async (query) => {
+      const rows = await query<StateAndEventRow>('linli_sync_states_events', STATES_AND_EVENTS_SQL, [target.name, jobs.map((j) => j.data.aggregateId)]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const live: Item[] = [];
       for (const job of jobs) {
+        const row = byId.get(job.data.aggregateId);
+        const state = row?.status ? { applied: Number(row.applied ?? -1), status: row.status, delivered: row.delivered } : undefined;
         const { aggregateId, event } = job.data;
-        const state = states.get(aggregateId);
-        const applied = Number(state?.applied_event ?? -1);
-        if (state && applied >= event && event > 0) {
-          writes.stale.push({ target: target.name, residentId: aggregateId, event, appliedEvent: applied });
-          done(job, 'SKIPPED_STALE');
-        } else live.push(job);
+        if (state && state.applied >= event && event > 0) {
+          writes.stale.push({ target: target.name, residentId: aggregateId, event, appliedEvent: state.applied });
+          out.set(job, { ok: true, value: { kind: 'DONE', outcome: 'SKIPPED_STALE' } });
+        } else live.push({ job, state, current: Number(row?.event ?? 0), view: undefined });
       }
-      if (live.length === 0) return { states, currents: new Map<string, number>(), views: new Map<string, HubView>() };
-      // The event first, then the view: a change committing in between makes the view newer than the recorded
-      // event, so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
-      const liveIds = live.map((j) => j.data.aggregateId);
-      const currents = latestEventsFromRows(await read('linli_sync_latest_events', LATEST_EVENT_SQL, [liveIds]));
-      const views = viewsFromRows(await read('linli_sync_views', HUB_VIEW_SQL, [liveIds]));
-      return { states, currents, views };
+      if (live.length === 0) return live;
+      const views = viewsFromRows(await query('linli_sync_views', HUB_VIEW_SQL, [live.map((i) => i.job.data.aggregateId)]));
+      for (const item of live) item.view = views.get(item.job.data.aggregateId);
+      return live;
     });
     const sending: Item[] = [];
-    for (const job of live) {
-      const item: Item = { job, state: states.get(job.data.aggregateId), current: currents.get(job.data.aggregateId) ?? 0, view: views.get(job.data.aggregateId) };
+    for (const item of items) {
       try {
         const verdict = this.decide(target, item, writes);
-        if (verdict) out.set(job, { ok: true, value: verdict });
+        if (verdict) out.set(item.job, { ok: true, value: verdict });
         else sending.push(item);
       } catch (error) {
-        out.set(job, { ok: false, error });
+        out.set(item.job, { ok: false, error });
       }
     }
     const adapter = this.registry.realtimeAdapter(target);
@@ -216,10 +208,10 @@ export class DeliveryProcessor {
   }
 
   /**
-   * Runs a batch's reads on one pooled connection, as prepared statements: PostgreSQL plans the view statement (a
-   * dozen joins, several milliseconds to plan) once per connection instead of once per batch.
+   * Runs statements on one pooled connection, as prepared statements: PostgreSQL plans the view statement (a dozen
+   * joins, several milliseconds to plan) and the outcome statement once per connection instead of once per batch.
    */
-  private async withReader<T>(work: (read: PreparedRead) => Promise<T>): Promise<T> {
+  private async withConnection<T>(work: (query: PreparedQuery) => Promise<T>): Promise<T> {
     const runner = this.ds.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
     try {
@@ -230,16 +222,14 @@ export class DeliveryProcessor {
   }
 
   /** The verdict of a record that is not sent (null: it is to be sent, with `item.record` mapped). */
-  private decide(target: TargetConfig, item: Item, writes: BatchWrites): Verdict | null {
+  private decide(target: TargetConfig, item: Item, writes: BatchOutcomes): Verdict | null {
     const { aggregateId } = item.job.data;
     const { state, current, view } = item;
     if (!view) return { kind: 'DONE', outcome: 'GONE' };
-    const applied = Number(state?.applied_event ?? -1);
-    if (state && applied >= current && state.status !== 'PENDING') return { kind: 'DONE', outcome: 'DUPLICATE' };
+    if (state && state.applied >= current && state.status !== 'PENDING') return { kind: 'DONE', outcome: 'DUPLICATE' };
     const version = Number(view.version);
-    if (!subscribes(target, view) && !state?.delivered_at) {
-      writes.want.push({ target: target.name, residentId: aggregateId, event: current, version });
-      writes.applied.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'NOT_SUBSCRIBED', targetRef: null });
+    if (!subscribes(target, view) && !state?.delivered) {
+      writes.settled.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'NOT_SUBSCRIBED', targetRef: null });
       return { kind: 'DONE', outcome: 'NOT_SUBSCRIBED' };
     }
     try {
@@ -254,14 +244,13 @@ export class DeliveryProcessor {
   }
 
   /** Turns the target's answer for one record into its writes and its verdict. */
-  private answered(target: TargetConfig, item: Item, result: DeliveryResult, writes: BatchWrites): Verdict {
+  private answered(target: TargetConfig, item: Item, result: DeliveryResult, writes: BatchOutcomes): Verdict {
     const { job, current } = item;
     const { aggregateId, event } = job.data;
     const version = Number(item.view!.version);
     switch (result.kind) {
       case 'DELIVERED':
-        writes.want.push({ target: target.name, residentId: aggregateId, event: current, version });
-        writes.applied.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'DELIVERED', targetRef: result.targetRef });
+        writes.settled.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'DELIVERED', targetRef: result.targetRef });
         if (event > 0) writes.acked.push(event);
         return { kind: 'DONE', outcome: result.duplicate ? 'DUPLICATE' : 'DELIVERED' };
       case 'REJECTED':
@@ -290,14 +279,16 @@ export class DeliveryProcessor {
   }
 
   /**
-   * All outcomes of a batch in one transaction (one WAL flush). The rows are locked first in the order every
-   * writer of sync_state uses; a deadlock with a writer that does not (PostgreSQL aborts one side) runs the
-   * transaction again — every write in it is conditional or was rolled back with it.
+   * All outcomes of a batch in one statement (BATCH_OUTCOMES_SQL): one round trip, one transaction, one WAL flush.
+   * A deadlock with another writer of the same rows (PostgreSQL aborts one side) runs it again: it was rolled back
+   * as a whole, and its writes are conditional.
    */
-  private async write(target: TargetConfig, writes: BatchWrites): Promise<Map<number, number>> {
+  private async write(target: TargetConfig, writes: BatchOutcomes): Promise<Map<number, number>> {
+    const params = batchOutcomeParams(writes);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.ds.transaction((m) => this.writeOnce(target, m, writes));
+        const rows = await this.withConnection((query) => query<{ id: string; s: number }>('linli_sync_batch_outcomes', BATCH_OUTCOMES_SQL, params));
+        return new Map(rows.map((r) => [Number(r.id), Number(r.s)]));
       } catch (err) {
         if ((err as { code?: string }).code !== DEADLOCK || attempt >= WRITE_TRIES) throw err;
         this.logger.debug({ target: target.name, attempt }, 'delivery batch write deadlocked; running it again');
@@ -305,20 +296,9 @@ export class DeliveryProcessor {
     }
   }
 
-  private async writeOnce(target: TargetConfig, m: EntityManager, writes: BatchWrites): Promise<Map<number, number>> {
-    const store = new SyncStateStore(m);
-    await store.lockRows(target.name, writes.residentIds.sort());
-    await store.want(writes.want);
-    await store.appliedMany(writes.applied);
-    await store.failedAttempts(writes.failed);
-    await store.deadLetters(writes.dead);
-    await store.staleArrivals(writes.stale);
-    return secondsSinceEvents(m, writes.acked);
-  }
-
-  private count(target: TargetConfig, writes: BatchWrites, latencies: Map<number, number>): void {
+  private count(target: TargetConfig, writes: BatchOutcomes, latencies: Map<number, number>): void {
     const labels = { target: target.name };
-    const delivered = writes.applied.filter((a) => a.status === 'DELIVERED').length;
+    const delivered = writes.settled.filter((a) => a.status === 'DELIVERED').length;
     if (delivered) this.metrics.delivered.inc(labels, delivered);
     if (writes.dead.length) this.metrics.deadLettered.inc(labels, writes.dead.length);
     if (writes.stale.length) this.metrics.staleSkipped.inc(labels, writes.stale.length);

@@ -22,9 +22,6 @@ export interface FailedAttemptRow { target: string; residentId: string; error: s
 export interface DeadLetterRow { target: string; residentId: string; version: number; answer: string }
 export interface StaleArrivalRow { target: string; residentId: string; event: number; appliedEvent: number }
 
-/** The statement behind `getMany` (parameters: the target, the residents' ids); for callers that prepare it. */
-export const SYNC_STATES_SQL = `SELECT * FROM sync_state WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = ANY($2::uuid[])`;
-
 /**
  * Rows in one order for every writer of `sync_state` (relay, reconciler, delivery batches): two transactions that
  * lock overlapping sets of rows in the same order wait for each other instead of deadlocking.
@@ -34,34 +31,13 @@ function inLockOrder<T extends { target: string; residentId: string }>(rows: T[]
   return [...rows].sort((a, b) => cmp(a.target, b.target) || cmp(a.residentId, b.residentId));
 }
 
-/**
- * The per-(target, record) bookkeeping in PostgreSQL. Every write is a conditional statement: safe to repeat. The
- * writes take many rows at once (one statement per kind of write for a whole delivery batch); the one-row methods
- * are shorthands for them.
- */
+/** The per-(target, record) bookkeeping in PostgreSQL. Every write is a conditional UPDATE: safe to repeat. */
 export class SyncStateStore {
   constructor(private readonly m: EntityManager) {}
 
   async get(target: string, residentId: string): Promise<SyncStateRow | null> {
-    return (await this.getMany(target, [residentId])).get(residentId) ?? null;
-  }
-
-  async getMany(target: string, residentIds: string[]): Promise<Map<string, SyncStateRow>> {
-    if (residentIds.length === 0) return new Map();
-    const rows: SyncStateRow[] = await this.m.query(SYNC_STATES_SQL, [target, residentIds]);
-    return new Map(rows.map((r) => [r.aggregate_id, r]));
-  }
-
-  /**
-   * Locks a target's existing rows of these records, in the order every writer uses, for the rest of the caller's
-   * transaction; the statements that follow then touch rows this transaction already holds.
-   */
-  async lockRows(target: string, residentIds: string[]): Promise<void> {
-    if (residentIds.length === 0) return;
-    await this.m.query(
-      `SELECT 1 FROM sync_state WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = ANY($2::uuid[]) ORDER BY aggregate_id FOR UPDATE`,
-      [target, residentIds],
-    );
+    const [row] = await this.m.query(`SELECT * FROM sync_state WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = $2`, [target, residentId]);
+    return row ?? null;
   }
 
   /** Marks records wanted at a target up to an event; never moves `wanted_event` backwards. */
@@ -82,86 +58,134 @@ export class SyncStateStore {
 
   /** Records what the target now holds; only ever moves forward. */
   async applied(target: string, residentId: string, event: number, version: number, status: 'DELIVERED' | 'NOT_SUBSCRIBED', targetRef: string | null): Promise<void> {
-    await this.appliedMany([{ target, residentId, event, version, status, targetRef }]);
-  }
-
-  async appliedMany(rows: AppliedRow[]): Promise<void> {
-    if (rows.length === 0) return;
     await this.m.query(
-      `UPDATE sync_state s SET applied_event = a.event, applied_version = a.version, target_ref = COALESCE(a.ref, s.target_ref),
-              delivered_at = CASE WHEN a.status = 'DELIVERED' THEN now() ELSE s.delivered_at END, last_error = NULL,
-              attempts = s.attempts + 1, updated_at = now(),
-              status = CASE WHEN s.wanted_event <= a.event THEN a.status ELSE 'PENDING' END
-         FROM jsonb_to_recordset($1::jsonb) AS a(target text, id uuid, event bigint, version int, status text, ref text)
-        WHERE s.target = a.target AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = a.id AND (s.applied_event IS NULL OR s.applied_event < a.event)`,
-      [JSON.stringify(inLockOrder(rows).map((r) => ({ target: r.target, id: r.residentId, event: r.event, version: r.version, status: r.status, ref: r.targetRef })))],
+      `UPDATE sync_state SET applied_event = $3, applied_version = $4, target_ref = COALESCE($6, target_ref),
+              delivered_at = CASE WHEN $5 = 'DELIVERED' THEN now() ELSE delivered_at END, last_error = NULL,
+              attempts = attempts + 1, updated_at = now(),
+              status = CASE WHEN wanted_event <= $3 THEN $5 ELSE 'PENDING' END
+        WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = $2 AND (applied_event IS NULL OR applied_event < $3)`,
+      [target, residentId, event, version, status, targetRef],
     );
   }
 
   async failedAttempt(target: string, residentId: string, error: string, status: 'PENDING' | 'FAILED' | 'DEAD'): Promise<void> {
-    await this.failedAttempts([{ target, residentId, error, status }]);
-  }
-
-  async failedAttempts(rows: FailedAttemptRow[]): Promise<void> {
-    if (rows.length === 0) return;
     await this.m.query(
-      `UPDATE sync_state s SET attempts = s.attempts + 1, last_error = f.error, status = f.status, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS f(target text, id uuid, error text, status text)
-        WHERE s.target = f.target AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = f.id`,
-      [JSON.stringify(inLockOrder(rows).map((r) => ({ target: r.target, id: r.residentId, error: r.error.slice(0, 2000), status: r.status })))],
+      `UPDATE sync_state SET attempts = attempts + 1, last_error = $3, status = $4, updated_at = now()
+        WHERE target = $1 AND aggregate_type = 'RESIDENT' AND aggregate_id = $2`,
+      [target, residentId, error.slice(0, 2000), status],
     );
   }
 
   async deadLetter(target: string, residentId: string, version: number, answer: string): Promise<void> {
-    await this.deadLetters([{ target, residentId, version, answer }]);
-  }
-
-  async deadLetters(rows: DeadLetterRow[]): Promise<void> {
-    if (rows.length === 0) return;
     await this.m.query(
-      `INSERT INTO sync_dead_letter (target, aggregate_type, aggregate_id, version, answer)
-       SELECT d.target, 'RESIDENT', d.id, d.version, d.answer FROM jsonb_to_recordset($1::jsonb) AS d(target text, id uuid, version int, answer text)`,
-      [JSON.stringify(rows.map((r) => ({ target: r.target, id: r.residentId, version: r.version, answer: r.answer.slice(0, 4000) })))],
+      `INSERT INTO sync_dead_letter (target, aggregate_type, aggregate_id, version, answer) VALUES ($1, 'RESIDENT', $2, $3, $4)`,
+      [target, residentId, version, answer.slice(0, 4000)],
     );
   }
 
   async staleArrival(target: string, residentId: string, event: number, appliedEvent: number): Promise<void> {
-    await this.staleArrivals([{ target, residentId, event, appliedEvent }]);
+    await this.m.query(`INSERT INTO sync_stale_arrival (target, aggregate_id, event_id, applied_event) VALUES ($1, $2, $3, $4)`, [target, residentId, event, appliedEvent]);
   }
-
-  async staleArrivals(rows: StaleArrivalRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.m.query(
-      `INSERT INTO sync_stale_arrival (target, aggregate_id, event_id, applied_event)
-       SELECT s.target, s.id, s.event, s.applied FROM jsonb_to_recordset($1::jsonb) AS s(target text, id uuid, event bigint, applied bigint)`,
-      [JSON.stringify(rows.map((r) => ({ target: r.target, id: r.residentId, event: r.event, applied: r.appliedEvent })))],
-    );
-  }
-}
-
-/** The statement behind `latestEventFor` (one parameter: the residents' ids); for callers that prepare it. */
-export const LATEST_EVENT_SQL = `SELECT r.id, GREATEST(
-        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = r.id),
-        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
-          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = r.id AND hm.to_date IS NULL)) AS event
-       FROM resident r WHERE r.id = ANY($1::uuid[])`;
-
-/** Builds the map of `latestEventFor` from the rows of LATEST_EVENT_SQL. */
-export function latestEventsFromRows(rows: { id: string; event: string | null }[]): Map<string, number> {
-  return new Map(rows.map((r) => [r.id, Number(r.event ?? 0)]));
 }
 
 /** The latest outbox event that touched a resident's view (its own record or its current household). */
 export async function latestEventFor(m: EntityManager, residentIds: string[]): Promise<Map<string, number>> {
   if (residentIds.length === 0) return new Map();
-  return latestEventsFromRows(await m.query(LATEST_EVENT_SQL, [residentIds]));
+  const rows: { id: string; event: string | null }[] = await m.query(
+    `SELECT r.id, GREATEST(
+        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = r.id),
+        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
+          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = r.id AND hm.to_date IS NULL)) AS event
+       FROM resident r WHERE r.id = ANY($1::uuid[])`,
+    [residentIds],
+  );
+  return new Map(rows.map((r) => [r.id, Number(r.event ?? 0)]));
 }
 
-/** Seconds from each outbox event's commit to now (the commit→acknowledgement latency of a delivery). */
-export async function secondsSinceEvents(m: EntityManager, events: number[]): Promise<Map<number, number>> {
-  if (events.length === 0) return new Map();
-  const rows: { id: string; s: string }[] = await m.query(
-    `SELECT id::text, extract(epoch FROM clock_timestamp() - occurred_at) AS s FROM outbox_event WHERE id = ANY($1::bigint[])`, [events],
-  );
-  return new Map(rows.map((r) => [Number(r.id), Number(r.s)]));
+/**
+ * What one delivery batch writes. The records are distinct: each has exactly one of `settled` (the target holds
+ * the record now, or is not subscribed) or `failed`.
+ */
+export interface BatchOutcomes {
+  settled: AppliedRow[];
+  failed: FailedAttemptRow[];
+  dead: DeadLetterRow[];
+  stale: StaleArrivalRow[];
+  /** Outbox events whose commit→acknowledgement latency to measure. */
+  acked: number[];
+}
+
+/**
+ * All outcomes of a delivery batch in one statement, hence one transaction, one WAL flush and one round trip.
+ * A `settled` row does in one upsert what `want` followed by `applied` does for one record (one statement cannot
+ * change a row twice): `wanted_event` never moves backwards, the applied event only forwards, and the status is the
+ * outcome's unless something newer is wanted. Returns the seconds since each acknowledged event committed.
+ */
+export const BATCH_OUTCOMES_SQL = `WITH settled AS (
+    INSERT INTO sync_state AS s (target, aggregate_type, aggregate_id, wanted_event, wanted_version, applied_event, applied_version, status,
+                                 target_ref, delivered_at, attempts, last_error)
+    SELECT a.target, 'RESIDENT', a.id, a.event, a.version, a.event, a.version, a.status, a.ref,
+           CASE WHEN a.status = 'DELIVERED' THEN now() END, 1, NULL
+      FROM jsonb_to_recordset($1::jsonb) AS a(target text, id uuid, event bigint, version int, status text, ref text)
+    ON CONFLICT (target, aggregate_type, aggregate_id) DO UPDATE
+      SET wanted_event = GREATEST(s.wanted_event, EXCLUDED.wanted_event),
+          wanted_version = CASE WHEN EXCLUDED.wanted_event >= s.wanted_event THEN EXCLUDED.wanted_version ELSE s.wanted_version END,
+          applied_event = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN EXCLUDED.applied_event ELSE s.applied_event END,
+          applied_version = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN EXCLUDED.applied_version ELSE s.applied_version END,
+          target_ref = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN COALESCE(EXCLUDED.target_ref, s.target_ref) ELSE s.target_ref END,
+          delivered_at = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN COALESCE(EXCLUDED.delivered_at, s.delivered_at) ELSE s.delivered_at END,
+          last_error = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN NULL ELSE s.last_error END,
+          attempts = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN s.attempts + 1 ELSE s.attempts END,
+          status = CASE
+            WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event
+              THEN CASE WHEN GREATEST(s.wanted_event, EXCLUDED.wanted_event) <= EXCLUDED.applied_event THEN EXCLUDED.status ELSE 'PENDING' END
+            WHEN s.applied_event < GREATEST(s.wanted_event, EXCLUDED.wanted_event) THEN 'PENDING'
+            ELSE s.status END,
+          updated_at = now()
+    RETURNING 1),
+  failed AS (
+    UPDATE sync_state s SET attempts = s.attempts + 1, last_error = f.error, status = f.status, updated_at = now()
+      FROM jsonb_to_recordset($2::jsonb) AS f(target text, id uuid, error text, status text)
+     WHERE s.target = f.target AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = f.id
+    RETURNING 1),
+  dead AS (
+    INSERT INTO sync_dead_letter (target, aggregate_type, aggregate_id, version, answer)
+    SELECT d.target, 'RESIDENT', d.id, d.version, d.answer FROM jsonb_to_recordset($3::jsonb) AS d(target text, id uuid, version int, answer text)
+    RETURNING 1),
+  stale AS (
+    INSERT INTO sync_stale_arrival (target, aggregate_id, event_id, applied_event)
+    SELECT x.target, x.id, x.event, x.applied FROM jsonb_to_recordset($4::jsonb) AS x(target text, id uuid, event bigint, applied bigint)
+    RETURNING 1)
+SELECT o.id::text AS id, extract(epoch FROM clock_timestamp() - o.occurred_at)::float8 AS s FROM outbox_event o WHERE o.id = ANY($5::bigint[])`;
+
+/** The parameters of BATCH_OUTCOMES_SQL. */
+export function batchOutcomeParams(b: BatchOutcomes): unknown[] {
+  return [
+    JSON.stringify(inLockOrder(b.settled).map((r) => ({ target: r.target, id: r.residentId, event: r.event, version: r.version, status: r.status, ref: r.targetRef }))),
+    JSON.stringify(inLockOrder(b.failed).map((r) => ({ target: r.target, id: r.residentId, error: r.error.slice(0, 2000), status: r.status }))),
+    JSON.stringify(b.dead.map((r) => ({ target: r.target, id: r.residentId, version: r.version, answer: r.answer.slice(0, 4000) }))),
+    JSON.stringify(b.stale.map((r) => ({ target: r.target, id: r.residentId, event: r.event, applied: r.appliedEvent }))),
+    b.acked,
+  ];
+}
+
+/**
+ * A target's state of each record and the latest outbox event that touched the record's view (its own record or
+ * its current household), read together in one snapshot. Parameters: the target, the residents' ids. `status` is
+ * null for a record without state.
+ */
+export const STATES_AND_EVENTS_SQL = `SELECT ids.id::text AS id, s.applied_event::text AS applied, s.status, s.delivered_at IS NOT NULL AS delivered,
+       GREATEST(
+        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = ids.id),
+        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
+          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = ids.id AND hm.to_date IS NULL))::text AS event
+  FROM unnest($2::uuid[]) AS ids(id)
+  LEFT JOIN sync_state s ON s.target = $1 AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = ids.id`;
+
+export interface StateAndEventRow {
+  id: string;
+  applied: string | null;
+  status: string | null;
+  delivered: boolean;
+  event: string | null;
 }
