@@ -150,7 +150,7 @@ export class DeliveryProcessor {
       for (const job of locked) verdicts.set(job, { ok: false, error });
     } finally {
       // Only after the outcomes are committed: the next delivery of these records reads what this one wrote.
-      await this.locks.unlock([...got]);
+      this.locks.unlock([...got]);
     }
     return jobs.map((job) => verdicts.get(job) ?? { ok: false, error: new Error('delivery batch left a job without an outcome') });
   }

@@ -4,6 +4,12 @@ import { Logger } from 'pino';
 /** Connections with no lock held are closed after this long, so an idle or stopping worker keeps no extra session. */
 const IDLE_CLOSE_MS = 2000;
 
+interface LockRequest {
+  keys: string[];
+  resolve: (locked: boolean[]) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The per-(target, record) delivery locks: two deliveries of one record never go to the target at the same time.
  *
@@ -11,16 +17,21 @@ const IDLE_CLOSE_MS = 2000;
  * they cannot tell two batches of this process apart). Across worker processes PostgreSQL session advisory locks
  * decide; they live on one connection of their own, outside the pool, so a batch does not hold a pooled connection
  * while it waits for the target. When this process dies, PostgreSQL drops its session and with it the locks.
+ *
+ * The connection runs one statement at a time, so requests that arrive while it is busy are merged: all waiting
+ * releases go in one statement, then all waiting lock requests in another.
  */
 export class RecordLocks {
   private readonly held = new Set<string>();
   private client: Promise<Client> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  private tail: Promise<unknown> = Promise.resolve();
+  private pendingLocks: LockRequest[] = [];
+  private pendingReleases: string[] = [];
+  private pumping = false;
 
   constructor(private readonly connectionString: string, private readonly logger: Logger) {}
 
-  /** Takes every key it can, at once; returns those now held by the caller. */
+  /** Takes every key it can; returns those now held by the caller. */
   async tryLock(keys: string[]): Promise<Set<string>> {
     const fresh = [...new Set(keys)].filter((k) => !this.held.has(k));
     // Reserved before the first await, so a batch of this process that starts meanwhile sees them as taken.
@@ -31,12 +42,13 @@ export class RecordLocks {
       return new Set();
     }
     try {
-      const { rows } = await this.serially(async () => (await this.connection()).query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_lock(k) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n', [fresh],
-      ));
+      const locked = await new Promise<boolean[]>((resolve, reject) => {
+        this.pendingLocks.push({ keys: fresh, resolve, reject });
+        this.pump();
+      });
       const got = new Set<string>();
       fresh.forEach((k, i) => {
-        if (rows[i]?.locked) got.add(k);
+        if (locked[i]) got.add(k);
         else this.held.delete(k);
       });
       return got;
@@ -47,23 +59,16 @@ export class RecordLocks {
     }
   }
 
-  /** Releases keys taken by `tryLock`. */
-  async unlock(keys: string[]): Promise<void> {
+  /**
+   * Releases keys taken by `tryLock`. The caller is done with them now; the session lets go of them with the next
+   * statement. A batch of this process that takes one of them before that only raises the session's count for it
+   * (advisory locks count per session), so the release that follows leaves it held for that batch.
+   */
+  unlock(keys: string[]): void {
     if (keys.length === 0) return;
-    try {
-      await this.serially(async () => {
-        const client = await this.client;
-        if (client) await client.query('SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS k', [keys]);
-      });
-    } catch (err) {
-      // A lock left behind on a live session would hold its record forever: drop the session, which releases all
-      // of its locks (deliveries still in flight in this process stay protected by the in-process set).
-      this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not release delivery locks; reconnecting');
-      await this.drop();
-    } finally {
-      for (const k of keys) this.held.delete(k);
-      this.scheduleIdleClose();
-    }
+    for (const k of keys) this.held.delete(k);
+    this.pendingReleases.push(...keys);
+    this.pump();
   }
 
   /** Closes the connection (the worker is stopping); locks still held are released by PostgreSQL. */
@@ -72,11 +77,49 @@ export class RecordLocks {
     await this.drop();
   }
 
-  /** One statement at a time on the lock connection (batches of all targets share it). */
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => undefined);
-    return run;
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    void (async () => {
+      try {
+        while (this.pendingReleases.length || this.pendingLocks.length) {
+          const releases = this.pendingReleases;
+          this.pendingReleases = [];
+          if (releases.length) await this.release(releases);
+          const requests = this.pendingLocks;
+          this.pendingLocks = [];
+          if (requests.length) await this.lock(requests);
+        }
+      } finally {
+        this.pumping = false;
+        this.scheduleIdleClose();
+      }
+    })();
+  }
+
+  private async lock(requests: LockRequest[]): Promise<void> {
+    try {
+      const client = await this.connection();
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock(k) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n', [requests.flatMap((r) => r.keys)],
+      );
+      let i = 0;
+      for (const r of requests) r.resolve(r.keys.map(() => rows[i++]?.locked === true));
+    } catch (err) {
+      for (const r of requests) r.reject(err);
+    }
+  }
+
+  private async release(keys: string[]): Promise<void> {
+    try {
+      const client = await this.client;
+      if (client) await client.query('SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS k', [keys]);
+    } catch (err) {
+      // A lock left behind on a live session would hold its record forever: drop the session, which releases all
+      // of its locks (deliveries still in flight in this process stay protected by the in-process set).
+      this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not release delivery locks; reconnecting');
+      await this.drop();
+    }
   }
 
   private connection(): Promise<Client> {
@@ -106,10 +149,10 @@ export class RecordLocks {
   }
 
   private scheduleIdleClose(): void {
-    if (this.held.size > 0 || this.idleTimer || !this.client) return;
+    if (this.held.size > 0 || this.pumping || this.idleTimer || !this.client) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.held.size === 0) void this.drop();
+      if (this.held.size === 0 && !this.pumping) void this.drop();
     }, IDLE_CLOSE_MS);
     this.idleTimer.unref();
   }
