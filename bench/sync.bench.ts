@@ -29,7 +29,7 @@ import { CpuSplit, cpuSplit, sampleCpu } from './sync/cpu';
 /**
  * Sync hub benchmark: `npm run bench:sync [-- --rate 200] [-- --seconds 60] [-- --residents 3000] [-- --raw-seconds 10]
  *   [-- --concurrency N] [-- --worker-pool N] [-- --target-rate 100000] [-- --drain-timeout 120] [-- --load-timeout 300]
- *   [-- --grid-sweep-ms 2000]`.
+ *   [-- --grid-sweep-ms 2000] [-- --instance NAME] [-- --redis-db 9]`.
  *
  * 1. A fresh PostgreSQL database `linli_bench_sync` (dropped first if left over, migrated with `migrate()`), Redis
  *    database 9 (flushed: it belongs to this bench), a fresh MariaDB database `zz_grid_bench` for the zz-grid
@@ -55,12 +55,17 @@ import { CpuSplit, cpuSplit, sampleCpu } from './sync/cpu';
  *    the temporary directory. Figures only; nothing is asserted (exit 1 only when the bench cannot do its job).
  */
 
-const BENCH_DB = 'linli_bench_sync';
+/**
+ * `--instance NAME` suffixes the bench's databases (and `--redis-db` picks its Redis database), so two engineers can
+ * run the bench on one machine without dropping each other's databases; the defaults are the names above.
+ */
+const INSTANCE = instanceOptions();
+const BENCH_DB = `linli_bench_sync${INSTANCE.suffix}`;
 const ADMIN_URL = 'postgres://postgres@localhost:5432/postgres';
 const BENCH_URL = `postgres://postgres@localhost:5432/${BENCH_DB}`;
-const REDIS_URL = 'redis://127.0.0.1:6379/9';
+const REDIS_URL = `redis://127.0.0.1:6379/${INSTANCE.redisDb}`;
 const MYSQL_SERVER = 'mysql://root@127.0.0.1:3306';
-const GRID_DB = 'zz_grid_bench';
+const GRID_DB = `zz_grid_bench${INSTANCE.suffix}`;
 const TARGETS = { deliveriesOverRawHttp: 0.5, p99Seconds: 1, atRate: 200, targetCount: 4 } as const;
 const CREDENTIALS = {
   GA_LDRK_USER: 'ldrk-bench',
@@ -69,6 +74,16 @@ const CREDENTIALS = {
   [BENCH_INBOX_TOKEN_ENV]: 'bench-inbox-token',
   ZZ_GRID_DB_URL: `${MYSQL_SERVER}/${GRID_DB}`,
 };
+
+/** The instance flags alone (read before the others, since the database names are module constants). */
+function instanceOptions(): { suffix: string; redisDb: number } {
+  const instance = parseArgs({ args: process.argv.slice(2), options: { instance: { type: 'string', default: '' }, 'redis-db': { type: 'string', default: '9' } }, strict: false }).values;
+  const name = String(instance.instance ?? '');
+  if (!/^[a-z0-9_]{0,20}$/.test(name)) throw new Error('--instance must be up to 20 characters a-z, 0-9, _');
+  const redisDb = Number(instance['redis-db']);
+  if (!Number.isInteger(redisDb) || redisDb < 0 || redisDb > 15) throw new Error('--redis-db must be an integer from 0 to 15');
+  return { suffix: name ? `_${name}` : '', redisDb };
+}
 
 function options() {
   const { values } = parseArgs({
@@ -84,6 +99,8 @@ function options() {
       'drain-timeout': { type: 'string', default: '120' },
       'load-timeout': { type: 'string', default: '300' },
       'grid-sweep-ms': { type: 'string', default: '2000' },
+      instance: { type: 'string', default: '' },
+      'redis-db': { type: 'string', default: '9' },
     },
     strict: true,
   });
@@ -463,9 +480,9 @@ async function main(): Promise<void> {
   // ---- 1. stores
   const redis = new Redis(REDIS_URL);
   const leftover = await redis.dbsize();
-  if (leftover > 0) log(`Redis database 9 held ${leftover} keys (a previous run?): flushed`);
+  if (leftover > 0) log(`Redis database ${INSTANCE.redisDb} held ${leftover} keys (a previous run?): flushed`);
   await redis.flushdb();
-  cleanups.push({ what: 'Redis database 9', run: async () => { await redis.flushdb(); await redis.quit(); } });
+  cleanups.push({ what: `Redis database ${INSTANCE.redisDb}`, run: async () => { await redis.flushdb(); await redis.quit(); } });
   await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
   await mysqlAdmin(`DROP DATABASE IF EXISTS \`${GRID_DB}\``);
   cleanups.push({ what: `PostgreSQL database ${BENCH_DB}`, run: () => admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`) });
@@ -727,7 +744,7 @@ async function main(): Promise<void> {
 main()
   .then(() => cleanupAll())
   .then(() => {
-    log('cleaned up: worker stopped, simulators stopped, databases dropped, Redis database 9 flushed');
+    log(`cleaned up: worker stopped, simulators stopped, databases dropped, Redis database ${INSTANCE.redisDb} flushed`);
     process.exit(0);
   })
   .catch(async (err: unknown) => {

@@ -103,7 +103,7 @@ export function writeBenchTargets(dir: string, o: BenchTargetOptions): BenchTarg
       dz: { from: 'residence.address', optional: true },
     },
     schedule: { mode: 'realtime' },
-    limits: { ratePerSecond: 50, concurrency: 4, timeoutMs: 5000 },
+    limits: { ratePerSecond: 50, concurrency: 32, timeoutMs: 5000 },
     retry: { attempts: 8, backoffMs: 500, maxBackoffMs: 60000 },
   };
   out.push(finish(dir, 'bench-inbox.yaml', inbox, o));

@@ -1,132 +1,310 @@
 import { DelayedError, Job } from 'bullmq';
 import { createHash } from 'crypto';
 import { DataSource } from 'typeorm';
+import { PoolClient, QueryResultRow } from 'pg';
 import { Logger } from 'pino';
 import { DeliverJob } from './jobs/sync-jobs';
-import { DeliveryResult } from './adapters/adapter';
-import { loadViews } from './mapping/record-view';
+import { DeliveryResult, OutboundRecord } from './adapters/adapter';
+import { HUB_VIEW_SQL, HubView, viewsFromRows } from './mapping/record-view';
 import { mapRecord, MappingError, subscribes } from './mapping/mapper';
 import { msUntilOpen, TargetRegistry } from './targets/target-registry';
 import { TargetConfig } from './targets/target-config';
-import { latestEventFor, SyncStateStore } from './sync-state.store';
+import { BATCH_OUTCOMES_SQL, batchOutcomeParams, BatchOutcomes, STATES_AND_EVENTS_SQL, StateAndEventRow } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
+import { MicroBatcher, Settled } from './micro-batcher';
+import { RecordLocks } from './record-locks';
 
 export type DeliveryOutcome = 'DELIVERED' | 'DUPLICATE' | 'SKIPPED_STALE' | 'NOT_SUBSCRIBED' | 'REJECTED' | 'GONE' | 'GAVE_UP';
 
+/** What one job of a batch ends with; `process` turns it into BullMQ's terms for that job alone. */
+type Verdict =
+  | { kind: 'DONE'; outcome: DeliveryOutcome }
+  /** Wait without using an attempt (back-pressure, a concurrent delivery of the same record). */
+  | { kind: 'LATER'; delayMs: number; reason: string }
+  /** A failure that uses an attempt: BullMQ retries with backoff and jitter. */
+  | { kind: 'RETRY'; reason: string };
+
+/** One statement, prepared by name on the connection it runs on. */
+type PreparedQuery = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
+
+/** How jobs of one target are gathered into a batch. */
+export interface BatchTuning {
+  /** Largest batch, from the target's concurrency (so that one batch fills while another is at the target). */
+  maxSize: (concurrency: number) => number;
+  /** How long the first job of a batch waits for others. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_BATCH_TUNING: BatchTuning = { maxSize: (concurrency) => Math.max(1, Math.min(50, Math.ceil(concurrency / 2))), maxWaitMs: 4 };
+
+/** A concurrent delivery of the same record holds it: come back shortly, without using an attempt. */
+const BUSY: Verdict = { kind: 'LATER', delayMs: 200, reason: 'another delivery of this record is in progress' };
+
 /** A per-(target, record) lock key, so two jobs for one record never race each other to the target. */
-function lockKey(target: string, residentId: string): string {
+export function lockKey(target: string, residentId: string): string {
   return createHash('sha256').update(`${target}|${residentId}`).digest().readBigInt64BE(0).toString();
 }
 
+/** The data source's own PostgreSQL address, for the lock connection (outside the pool). */
+function connectionString(ds: DataSource): string {
+  const o = ds.options as { url?: string; host?: string; port?: number; username?: string; password?: unknown; database?: string };
+  if (o.url) return o.url;
+  const auth = o.username ? `${encodeURIComponent(o.username)}${o.password ? `:${encodeURIComponent(String(o.password))}` : ''}@` : '';
+  return `postgres://${auth}${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`;
+}
+
+/** The PostgreSQL error code of a deadlock victim: the whole transaction can simply run again. */
+const DEADLOCK = '40P01';
+const WRITE_TRIES = 3;
+
+/** What the target holds of a record, as far as the hub knows. */
+interface HeldState {
+  applied: number;
+  status: string;
+  delivered: boolean;
+}
+
+/** One record of a batch, from the read round to the written outcome. */
+interface Item {
+  job: Job<DeliverJob>;
+  state: HeldState | undefined;
+  /** The latest event that touched the record when it was read (what a delivery now records as applied). */
+  current: number;
+  view: HubView | undefined;
+  record?: OutboundRecord;
+}
+
+/** A batch's outcomes start empty; they are written in one statement after the target has answered. */
+function noOutcomes(): BatchOutcomes {
+  return { settled: [], failed: [], dead: [], stale: [], acked: [] };
+}
+
 /**
- * Delivers one record to one realtime target. Reads the newest state from PostgreSQL (a late job sends the newest
- * version); skips and records a job older than what the target already holds; maps to the target's fields; and
- * turns the adapter's answer into state: delivered, dead letter, or a retry — back-pressure (429, 503, closed hours)
- * delays the job without using an attempt, failures use one with exponential backoff and jitter.
+ * Delivers records to a realtime target. Jobs of one target that are active at the same time form a batch (a few
+ * milliseconds or `maxSize` jobs): one statement takes the per-record locks, two set-based reads take the state,
+ * the latest events and the views of all its records, the adapter calls run in parallel (the protocols are per
+ * record), and one statement writes all outcomes. Each job still ends on its own: delivered, skipped, dead letter,
+ * or a retry — back-pressure (429, 503, closed hours) delays the job without using an attempt, failures use one
+ * with exponential backoff and jitter.
+ *
+ * Reads take the newest state from PostgreSQL (a late job sends the newest version); a job older than what the target
+ * already holds is skipped and recorded.
  */
 export class DeliveryProcessor {
+  private readonly batcher: MicroBatcher<string, Job<DeliverJob>, Verdict>;
+  private readonly locks: RecordLocks;
+
   constructor(
     private readonly ds: DataSource,
     private readonly registry: TargetRegistry,
     private readonly metrics: SyncMetrics,
     private readonly logger: Logger,
-  ) {}
+    tuning: BatchTuning = DEFAULT_BATCH_TUNING,
+  ) {
+    this.locks = new RecordLocks(connectionString(ds), logger);
+    this.batcher = new MicroBatcher(
+      (target, jobs) => this.deliverBatch(target, jobs),
+      (target) => ({ maxSize: tuning.maxSize(this.registry.get(target)?.limits.concurrency ?? 1), maxWaitMs: tuning.maxWaitMs }),
+    );
+  }
 
   async process(job: Job<DeliverJob>, token: string | undefined): Promise<DeliveryOutcome> {
     const target = this.registry.get(job.data.target);
     if (!target) throw new Error(`unknown target ${job.data.target}`);
     const wait = msUntilOpen(target);
     if (wait > 0) return this.later(job, token, wait, 'outside service hours');
-    const runner = this.ds.createQueryRunner();
-    await runner.connect();
-    const key = lockKey(target.name, job.data.aggregateId);
-    try {
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
-      if (!locked) return this.later(job, token, 200, 'another delivery of this record is in progress');
-      try {
-        return await this.deliverLocked(job, token, target, runner.manager);
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+    const verdict = await this.batcher.submit(target.name, job);
+    switch (verdict.kind) {
+      case 'DONE':
+        return verdict.outcome;
+      case 'LATER':
+        return this.later(job, token, verdict.delayMs, verdict.reason);
+      case 'RETRY':
+        throw new Error(verdict.reason);
+      default: {
+        const never: never = verdict;
+        throw new Error(`unknown verdict ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /** One batch of one target; every job gets its own verdict (or its own error). */
+  private async deliverBatch(targetName: string, jobs: Job<DeliverJob>[]): Promise<Settled<Verdict>[]> {
+    const target = this.registry.get(targetName)!;
+    const verdicts = new Map<Job<DeliverJob>, Settled<Verdict>>();
+    // One job per record goes ahead; another job of the same record in this batch waits like any concurrent delivery.
+    const leaders = new Map<string, Job<DeliverJob>>();
+    for (const job of jobs) {
+      if (leaders.has(job.data.aggregateId)) verdicts.set(job, { ok: true, value: BUSY });
+      else leaders.set(job.data.aggregateId, job);
+    }
+    const keyOf = new Map([...leaders.keys()].map((id) => [id, lockKey(target.name, id)]));
+    const got = await this.locks.tryLock([...keyOf.values()]);
+    const locked = [...leaders.values()].filter((job) => got.has(keyOf.get(job.data.aggregateId)!));
+    for (const job of leaders.values()) if (!got.has(keyOf.get(job.data.aggregateId)!)) verdicts.set(job, { ok: true, value: BUSY });
+    try {
+      if (locked.length) for (const [job, v] of await this.deliverLocked(target, locked)) verdicts.set(job, v);
+    } catch (error) {
+      // The reads or the outcome's transaction failed: every locked job counts a failed attempt, as one job alone
+      // would. What was sent meanwhile is sent again on the retry; the target takes it as a duplicate.
+      for (const job of locked) verdicts.set(job, { ok: false, error });
+    } finally {
+      // Only after the outcomes are committed: the next delivery of these records reads what this one wrote.
+      this.locks.unlock([...got]);
+    }
+    return jobs.map((job) => verdicts.get(job) ?? { ok: false, error: new Error('delivery batch left a job without an outcome') });
+  }
+
+  /**
+   * The records of `jobs` are locked: read, decide, send, write. No database connection is held while the target
+   * is called; the reads and the write each borrow one from the pool.
+   */
+  private async deliverLocked(target: TargetConfig, jobs: Job<DeliverJob>[]): Promise<Map<Job<DeliverJob>, Settled<Verdict>>> {
+    const out = new Map<Job<DeliverJob>, Settled<Verdict>>();
+    const writes = noOutcomes();
+    // The event first, then the view: a change committing in between makes the view newer than the recorded event,
+    // so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
+    const items = await this.withConnection(async (query) => {
+      const rows = await query<StateAndEventRow>('linli_sync_states_events', STATES_AND_EVENTS_SQL, [target.name, jobs.map((j) => j.data.aggregateId)]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const live: Item[] = [];
+      for (const job of jobs) {
+        const row = byId.get(job.data.aggregateId);
+        const state = row?.status ? { applied: Number(row.applied ?? -1), status: row.status, delivered: row.delivered } : undefined;
+        const { aggregateId, event } = job.data;
+        if (state && state.applied >= event && event > 0) {
+          writes.stale.push({ target: target.name, residentId: aggregateId, event, appliedEvent: state.applied });
+          out.set(job, { ok: true, value: { kind: 'DONE', outcome: 'SKIPPED_STALE' } });
+        } else live.push({ job, state, current: Number(row?.event ?? 0), view: undefined });
+      }
+      if (live.length === 0) return live;
+      const views = viewsFromRows(await query('linli_sync_views', HUB_VIEW_SQL, [live.map((i) => i.job.data.aggregateId)]));
+      for (const item of live) item.view = views.get(item.job.data.aggregateId);
+      return live;
+    });
+    const sending: Item[] = [];
+    for (const item of items) {
+      try {
+        const verdict = this.decide(target, item, writes);
+        if (verdict) out.set(item.job, { ok: true, value: verdict });
+        else sending.push(item);
+      } catch (error) {
+        out.set(item.job, { ok: false, error });
+      }
+    }
+    const adapter = this.registry.realtimeAdapter(target);
+    const answers = await Promise.all(sending.map(async (item) => {
+      const started = process.hrtime.bigint();
+      const result = await adapter.deliver(item.record!, AbortSignal.timeout(target.limits.timeoutMs)).catch((err: unknown): DeliveryResult => ({
+        kind: 'RETRY', reason: err instanceof Error ? err.message : String(err), countsAsAttempt: true,
+      }));
+      this.metrics.attemptSeconds.observe({ target: target.name }, Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    }));
+    sending.forEach((item, i) => out.set(item.job, { ok: true, value: this.answered(target, item, answers[i]!, writes) }));
+    const latencies = await this.write(target, writes);
+    this.count(target, writes, latencies);
+    return out;
+  }
+
+  /**
+   * Runs statements on one pooled connection, as prepared statements: PostgreSQL plans the view statement (a dozen
+   * joins, several milliseconds to plan) and the outcome statement once per connection instead of once per batch.
+   */
+  private async withConnection<T>(work: (query: PreparedQuery) => Promise<T>): Promise<T> {
+    const runner = this.ds.createQueryRunner();
+    const client = (await runner.connect()) as PoolClient;
+    try {
+      return await work(async <R>(name: string, text: string, values: unknown[]) => (await client.query<R & QueryResultRow>({ name, text, values })).rows);
     } finally {
       await runner.release();
     }
   }
 
-  private async deliverLocked(job: Job<DeliverJob>, token: string | undefined, target: TargetConfig, m: import('typeorm').EntityManager): Promise<DeliveryOutcome> {
-    const store = new SyncStateStore(m);
-    const { aggregateId, event } = job.data;
-    const state = await store.get(target.name, aggregateId);
-    const applied = Number(state?.applied_event ?? -1);
-    if (state && applied >= event && event > 0) {
-      await store.staleArrival(target.name, aggregateId, event, applied);
-      this.metrics.staleSkipped.inc({ target: target.name });
-      return 'SKIPPED_STALE';
-    }
-    // The event first, then the view: a change committing in between makes the view newer than the recorded event,
-    // so that change's own job sends again (a duplicate at worst), instead of being marked sent unseen.
-    const current = (await latestEventFor(m, [aggregateId])).get(aggregateId) ?? 0;
-    const view = (await loadViews(m, [aggregateId])).get(aggregateId);
-    if (!view) return 'GONE';
-    if (state && applied >= current && state.status !== 'PENDING') return 'DUPLICATE';
+  /** The verdict of a record that is not sent (null: it is to be sent, with `item.record` mapped). */
+  private decide(target: TargetConfig, item: Item, writes: BatchOutcomes): Verdict | null {
+    const { aggregateId } = item.job.data;
+    const { state, current, view } = item;
+    if (!view) return { kind: 'DONE', outcome: 'GONE' };
+    if (state && state.applied >= current && state.status !== 'PENDING') return { kind: 'DONE', outcome: 'DUPLICATE' };
     const version = Number(view.version);
-    if (!subscribes(target, view) && !state?.delivered_at) {
-      await store.want([{ target: target.name, residentId: aggregateId, event: current, version }]);
-      await store.applied(target.name, aggregateId, current, version, 'NOT_SUBSCRIBED', null);
-      return 'NOT_SUBSCRIBED';
+    if (!subscribes(target, view) && !state?.delivered) {
+      writes.settled.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'NOT_SUBSCRIBED', targetRef: null });
+      return { kind: 'DONE', outcome: 'NOT_SUBSCRIBED' };
     }
-    let record;
     try {
-      record = mapRecord(target, view, aggregateId);
+      item.record = mapRecord(target, view, aggregateId);
+      return null;
     } catch (err) {
       if (!(err instanceof MappingError)) throw err;
-      await store.deadLetter(target.name, aggregateId, version, `MAPPING: ${err.message}`);
-      await store.failedAttempt(target.name, aggregateId, `MAPPING: ${err.message}`, 'DEAD');
-      this.metrics.deadLettered.inc({ target: target.name });
-      return 'REJECTED';
+      writes.dead.push({ target: target.name, residentId: aggregateId, version, answer: `MAPPING: ${err.message}` });
+      writes.failed.push({ target: target.name, residentId: aggregateId, error: `MAPPING: ${err.message}`, status: 'DEAD' });
+      return { kind: 'DONE', outcome: 'REJECTED' };
     }
-    const adapter = this.registry.realtimeAdapter(target);
-    const started = process.hrtime.bigint();
-    const result: DeliveryResult = await adapter.deliver(record, AbortSignal.timeout(target.limits.timeoutMs)).catch((err: unknown): DeliveryResult => ({
-      kind: 'RETRY', reason: err instanceof Error ? err.message : String(err), countsAsAttempt: true,
-    }));
-    this.metrics.attemptSeconds.observe({ target: target.name }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Turns the target's answer for one record into its writes and its verdict. */
+  private answered(target: TargetConfig, item: Item, result: DeliveryResult, writes: BatchOutcomes): Verdict {
+    const { job, current } = item;
+    const { aggregateId, event } = job.data;
+    const version = Number(item.view!.version);
     switch (result.kind) {
-      case 'DELIVERED': {
-        await store.want([{ target: target.name, residentId: aggregateId, event: current, version }]);
-        await store.applied(target.name, aggregateId, current, version, 'DELIVERED', result.targetRef);
-        this.metrics.delivered.inc({ target: target.name });
-        if (event > 0) {
-          const [row] = await m.query(`SELECT extract(epoch FROM clock_timestamp() - occurred_at) AS s FROM outbox_event WHERE id = $1`, [event]);
-          if (row) this.metrics.commitToAck.observe({ target: target.name }, Number(row.s));
-        }
-        return result.duplicate ? 'DUPLICATE' : 'DELIVERED';
-      }
+      case 'DELIVERED':
+        writes.settled.push({ target: target.name, residentId: aggregateId, event: current, version, status: 'DELIVERED', targetRef: result.targetRef });
+        if (event > 0) writes.acked.push(event);
+        return { kind: 'DONE', outcome: result.duplicate ? 'DUPLICATE' : 'DELIVERED' };
       case 'REJECTED':
-        await store.deadLetter(target.name, aggregateId, version, result.answer);
-        await store.failedAttempt(target.name, aggregateId, result.answer, 'DEAD');
-        this.metrics.deadLettered.inc({ target: target.name });
-        return 'REJECTED';
+        writes.dead.push({ target: target.name, residentId: aggregateId, version, answer: result.answer });
+        writes.failed.push({ target: target.name, residentId: aggregateId, error: result.answer, status: 'DEAD' });
+        return { kind: 'DONE', outcome: 'REJECTED' };
       case 'RETRY': {
         this.metrics.retried.inc({ target: target.name, counted: String(result.countsAsAttempt) });
         if (!result.countsAsAttempt) {
-          await store.failedAttempt(target.name, aggregateId, result.reason, 'PENDING');
-          return this.later(job, token, result.delayMs ?? 1000, result.reason);
+          writes.failed.push({ target: target.name, residentId: aggregateId, error: result.reason, status: 'PENDING' });
+          return { kind: 'LATER', delayMs: result.delayMs ?? 1000, reason: result.reason };
         }
-        const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        if (final) {
-          await store.deadLetter(target.name, aggregateId, version, `GAVE UP after ${job.attemptsMade + 1} attempts: ${result.reason}`);
-          await store.failedAttempt(target.name, aggregateId, result.reason, 'FAILED');
-          this.metrics.deadLettered.inc({ target: target.name });
-          return 'GAVE_UP';
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          writes.dead.push({ target: target.name, residentId: aggregateId, version, answer: `GAVE UP after ${job.attemptsMade + 1} attempts: ${result.reason}` });
+          writes.failed.push({ target: target.name, residentId: aggregateId, error: result.reason, status: 'FAILED' });
+          return { kind: 'DONE', outcome: 'GAVE_UP' };
         }
-        await store.failedAttempt(target.name, aggregateId, result.reason, 'PENDING');
-        throw new Error(result.reason);
+        writes.failed.push({ target: target.name, residentId: aggregateId, error: result.reason, status: 'PENDING' });
+        return { kind: 'RETRY', reason: result.reason };
       }
       default: {
         const never: never = result;
         throw new Error(`unknown result ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /**
+   * All outcomes of a batch in one statement (BATCH_OUTCOMES_SQL): one round trip, one transaction, one WAL flush.
+   * A deadlock with another writer of the same rows (PostgreSQL aborts one side) runs it again: it was rolled back
+   * as a whole, and its writes are conditional.
+   */
+  private async write(target: TargetConfig, writes: BatchOutcomes): Promise<Map<number, number>> {
+    const params = batchOutcomeParams(writes);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows = await this.withConnection((query) => query<{ id: string; s: number }>('linli_sync_batch_outcomes', BATCH_OUTCOMES_SQL, params));
+        return new Map(rows.map((r) => [Number(r.id), Number(r.s)]));
+      } catch (err) {
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= WRITE_TRIES) throw err;
+        this.logger.debug({ target: target.name, attempt }, 'delivery batch write deadlocked; running it again');
+      }
+    }
+  }
+
+  private count(target: TargetConfig, writes: BatchOutcomes, latencies: Map<number, number>): void {
+    const labels = { target: target.name };
+    const delivered = writes.settled.filter((a) => a.status === 'DELIVERED').length;
+    if (delivered) this.metrics.delivered.inc(labels, delivered);
+    if (writes.dead.length) this.metrics.deadLettered.inc(labels, writes.dead.length);
+    if (writes.stale.length) this.metrics.staleSkipped.inc(labels, writes.stale.length);
+    for (const event of writes.acked) {
+      const s = latencies.get(event);
+      if (s !== undefined) this.metrics.commitToAck.observe(labels, s);
     }
   }
 

@@ -16,6 +16,21 @@ export interface SyncStateRow {
   updated_at: Date;
 }
 
+export interface WantRow { target: string; residentId: string; event: number; version: number }
+export interface AppliedRow { target: string; residentId: string; event: number; version: number; status: 'DELIVERED' | 'NOT_SUBSCRIBED'; targetRef: string | null }
+export interface FailedAttemptRow { target: string; residentId: string; error: string; status: 'PENDING' | 'FAILED' | 'DEAD' }
+export interface DeadLetterRow { target: string; residentId: string; version: number; answer: string }
+export interface StaleArrivalRow { target: string; residentId: string; event: number; appliedEvent: number }
+
+/**
+ * Rows in one order for every writer of `sync_state` (relay, reconciler, delivery batches): two transactions that
+ * lock overlapping sets of rows in the same order wait for each other instead of deadlocking.
+ */
+function inLockOrder<T extends { target: string; residentId: string }>(rows: T[]): T[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...rows].sort((a, b) => cmp(a.target, b.target) || cmp(a.residentId, b.residentId));
+}
+
 /** The per-(target, record) bookkeeping in PostgreSQL. Every write is a conditional UPDATE: safe to repeat. */
 export class SyncStateStore {
   constructor(private readonly m: EntityManager) {}
@@ -26,7 +41,7 @@ export class SyncStateStore {
   }
 
   /** Marks records wanted at a target up to an event; never moves `wanted_event` backwards. */
-  async want(rows: { target: string; residentId: string; event: number; version: number }[]): Promise<void> {
+  async want(rows: WantRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.m.query(
       `INSERT INTO sync_state (target, aggregate_type, aggregate_id, wanted_event, wanted_version, status)
@@ -37,7 +52,7 @@ export class SyncStateStore {
              status = CASE WHEN sync_state.applied_event IS NULL OR sync_state.applied_event < GREATEST(sync_state.wanted_event, EXCLUDED.wanted_event)
                            THEN 'PENDING' ELSE sync_state.status END,
              updated_at = now()`,
-      [JSON.stringify(rows.map((r) => ({ target: r.target, id: r.residentId, event: r.event, version: r.version })))],
+      [JSON.stringify(inLockOrder(rows).map((r) => ({ target: r.target, id: r.residentId, event: r.event, version: r.version })))],
     );
   }
 
@@ -85,4 +100,92 @@ export async function latestEventFor(m: EntityManager, residentIds: string[]): P
     [residentIds],
   );
   return new Map(rows.map((r) => [r.id, Number(r.event ?? 0)]));
+}
+
+/**
+ * What one delivery batch writes. The records are distinct: each has exactly one of `settled` (the target holds
+ * the record now, or is not subscribed) or `failed`.
+ */
+export interface BatchOutcomes {
+  settled: AppliedRow[];
+  failed: FailedAttemptRow[];
+  dead: DeadLetterRow[];
+  stale: StaleArrivalRow[];
+  /** Outbox events whose commit→acknowledgement latency to measure. */
+  acked: number[];
+}
+
+/**
+ * All outcomes of a delivery batch in one statement, hence one transaction, one WAL flush and one round trip.
+ * A `settled` row does in one upsert what `want` followed by `applied` does for one record (one statement cannot
+ * change a row twice): `wanted_event` never moves backwards, the applied event only forwards, and the status is the
+ * outcome's unless something newer is wanted. Returns the seconds since each acknowledged event committed.
+ */
+export const BATCH_OUTCOMES_SQL = `WITH settled AS (
+    INSERT INTO sync_state AS s (target, aggregate_type, aggregate_id, wanted_event, wanted_version, applied_event, applied_version, status,
+                                 target_ref, delivered_at, attempts, last_error)
+    SELECT a.target, 'RESIDENT', a.id, a.event, a.version, a.event, a.version, a.status, a.ref,
+           CASE WHEN a.status = 'DELIVERED' THEN now() END, 1, NULL
+      FROM jsonb_to_recordset($1::jsonb) AS a(target text, id uuid, event bigint, version int, status text, ref text)
+    ON CONFLICT (target, aggregate_type, aggregate_id) DO UPDATE
+      SET wanted_event = GREATEST(s.wanted_event, EXCLUDED.wanted_event),
+          wanted_version = CASE WHEN EXCLUDED.wanted_event >= s.wanted_event THEN EXCLUDED.wanted_version ELSE s.wanted_version END,
+          applied_event = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN EXCLUDED.applied_event ELSE s.applied_event END,
+          applied_version = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN EXCLUDED.applied_version ELSE s.applied_version END,
+          target_ref = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN COALESCE(EXCLUDED.target_ref, s.target_ref) ELSE s.target_ref END,
+          delivered_at = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN COALESCE(EXCLUDED.delivered_at, s.delivered_at) ELSE s.delivered_at END,
+          last_error = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN NULL ELSE s.last_error END,
+          attempts = CASE WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event THEN s.attempts + 1 ELSE s.attempts END,
+          status = CASE
+            WHEN s.applied_event IS NULL OR s.applied_event < EXCLUDED.applied_event
+              THEN CASE WHEN GREATEST(s.wanted_event, EXCLUDED.wanted_event) <= EXCLUDED.applied_event THEN EXCLUDED.status ELSE 'PENDING' END
+            WHEN s.applied_event < GREATEST(s.wanted_event, EXCLUDED.wanted_event) THEN 'PENDING'
+            ELSE s.status END,
+          updated_at = now()
+    RETURNING 1),
+  failed AS (
+    UPDATE sync_state s SET attempts = s.attempts + 1, last_error = f.error, status = f.status, updated_at = now()
+      FROM jsonb_to_recordset($2::jsonb) AS f(target text, id uuid, error text, status text)
+     WHERE s.target = f.target AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = f.id
+    RETURNING 1),
+  dead AS (
+    INSERT INTO sync_dead_letter (target, aggregate_type, aggregate_id, version, answer)
+    SELECT d.target, 'RESIDENT', d.id, d.version, d.answer FROM jsonb_to_recordset($3::jsonb) AS d(target text, id uuid, version int, answer text)
+    RETURNING 1),
+  stale AS (
+    INSERT INTO sync_stale_arrival (target, aggregate_id, event_id, applied_event)
+    SELECT x.target, x.id, x.event, x.applied FROM jsonb_to_recordset($4::jsonb) AS x(target text, id uuid, event bigint, applied bigint)
+    RETURNING 1)
+SELECT o.id::text AS id, extract(epoch FROM clock_timestamp() - o.occurred_at)::float8 AS s FROM outbox_event o WHERE o.id = ANY($5::bigint[])`;
+
+/** The parameters of BATCH_OUTCOMES_SQL. */
+export function batchOutcomeParams(b: BatchOutcomes): unknown[] {
+  return [
+    JSON.stringify(inLockOrder(b.settled).map((r) => ({ target: r.target, id: r.residentId, event: r.event, version: r.version, status: r.status, ref: r.targetRef }))),
+    JSON.stringify(inLockOrder(b.failed).map((r) => ({ target: r.target, id: r.residentId, error: r.error.slice(0, 2000), status: r.status }))),
+    JSON.stringify(b.dead.map((r) => ({ target: r.target, id: r.residentId, version: r.version, answer: r.answer.slice(0, 4000) }))),
+    JSON.stringify(b.stale.map((r) => ({ target: r.target, id: r.residentId, event: r.event, applied: r.appliedEvent }))),
+    b.acked,
+  ];
+}
+
+/**
+ * A target's state of each record and the latest outbox event that touched the record's view (its own record or
+ * its current household), read together in one snapshot. Parameters: the target, the residents' ids. `status` is
+ * null for a record without state.
+ */
+export const STATES_AND_EVENTS_SQL = `SELECT ids.id::text AS id, s.applied_event::text AS applied, s.status, s.delivered_at IS NOT NULL AS delivered,
+       GREATEST(
+        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = ids.id),
+        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
+          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = ids.id AND hm.to_date IS NULL))::text AS event
+  FROM unnest($2::uuid[]) AS ids(id)
+  LEFT JOIN sync_state s ON s.target = $1 AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = ids.id`;
+
+export interface StateAndEventRow {
+  id: string;
+  applied: string | null;
+  status: string | null;
+  delivered: boolean;
+  event: string | null;
 }

@@ -18,15 +18,8 @@ interface Row {
   tags: { code: string; attributes: Record<string, unknown> }[] | null; household_tags: { code: string; attributes: Record<string, unknown> }[] | null;
 }
 
-/**
- * The hub's flat view of residents as they stand now, read in one statement per batch. A job that arrives late
- * therefore sends the newest state. Spouse and children are found through the household (relationships 10–12 to
- * the resident when they are the head, or the head when they are the spouse; sons 20–29 and daughters 30–39).
- */
-export async function loadViews(m: EntityManager, residentIds: string[]): Promise<Map<string, HubView>> {
-  if (residentIds.length === 0) return new Map();
-  const rows: Row[] = await m.query(
-    `SELECT r.id, r.version, r.id_type, r.id_number, r.name, r.former_name, r.sex, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date,
+/** The statement behind `loadViews` (one parameter: the residents' ids); for callers that prepare it. */
+export const HUB_VIEW_SQL = `SELECT r.id, r.version, r.id_type, r.id_number, r.name, r.former_name, r.sex, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date,
             r.ethnicity, r.political_status, r.education, r.marital_status, r.employment, r.phone, r.population_type, r.household_relation,
             r.status, r.community_code, c.name AS community_name, t.name AS township_name,
             to_char(r.deceased_on, 'YYYY-MM-DD') AS deceased_on, to_char(r.moved_out_on, 'YYYY-MM-DD') AS moved_out_on,
@@ -57,11 +50,22 @@ export async function loadViews(m: EntityManager, residentIds: string[]): Promis
        LEFT JOIN building_unit u ON u.id = d.unit_id
        LEFT JOIN building b ON b.id = d.building_id
        LEFT JOIN compound cp ON cp.id = b.compound_id
-      WHERE r.id = ANY($1::uuid[])`,
-    [residentIds],
-  );
+      WHERE r.id = ANY($1::uuid[])`;
+
+/**
+ * The hub's flat view of residents as they stand now, read in one statement per batch. A job that arrives late
+ * therefore sends the newest state. Spouse and children are found through the household (relationships 10–12 to
+ * the resident when they are the head, or the head when they are the spouse; sons 20–29 and daughters 30–39).
+ */
+export async function loadViews(m: EntityManager, residentIds: string[]): Promise<Map<string, HubView>> {
+  if (residentIds.length === 0) return new Map();
+  return viewsFromRows(await m.query(HUB_VIEW_SQL, [residentIds]));
+}
+
+/** Builds the views from the rows of HUB_VIEW_SQL. */
+export function viewsFromRows(rows: unknown[]): Map<string, HubView> {
   const out = new Map<string, HubView>();
-  for (const r of rows) {
+  for (const r of rows as Row[]) {
     const address = [r.street, r.door_number, r.compound, r.building, r.unit, r.room].filter(Boolean).join('');
     const view: HubView = {
       id: r.id, version: r.version, idType: r.id_type, idNumber: r.id_number, name: r.name, formerName: r.former_name, sex: r.sex, birthDate: r.birth_date,
