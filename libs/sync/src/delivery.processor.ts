@@ -308,6 +308,11 @@ export class DeliveryProcessor {
     }
   }
 
+  /** Closes the lock connection (after the queue workers have stopped, so no batch holds a lock). */
+  close(): Promise<void> {
+    return this.locks.close();
+  }
+
   /** Waits without using an attempt (back-pressure, closed hours, a concurrent delivery of the same record). */
   private async later(job: Job<DeliverJob>, token: string | undefined, delayMs: number, reason: string): Promise<never> {
     this.logger.debug({ target: job.data.target, jobId: job.id, delayMs, reason }, 'delivery delayed');

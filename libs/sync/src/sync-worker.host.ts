@@ -30,6 +30,7 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
   private reconcileTimer: NodeJS.Timeout | null = null;
   private metricsServer: Server | null = null;
   private reconciler: Reconciler;
+  private delivery: DeliveryProcessor | null = null;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -51,6 +52,7 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
     }
     const redisUrl = this.config.get('REDIS_URL');
     const delivery = new DeliveryProcessor(this.ds, this.registry, this.metrics, this.logger);
+    this.delivery = delivery;
     const batch = new BatchRunner(this.ds, this.registry, this.metrics);
     for (const t of this.registry.targets) {
       const worker = new Worker(
@@ -135,6 +137,7 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
     await this.relay?.stop();
     // close() waits for active jobs to finish; jobs it cannot finish are returned to the queue as stalled.
     await Promise.allSettled(this.workers.map((w) => w.close()));
+    await this.delivery?.close().catch(() => undefined);
     await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
   }
 }
