@@ -17,7 +17,7 @@ import { formatPool, PoolSnapshot, samplePool } from './query/pool';
 
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
- *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full] [-- --rounds N]`.
+ *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full] [-- --rounds N] [-- --scenarios page,pageCount,lookup]`.
  *
  * 1. Prepares the database `linli_bench_query` (created and migrated if needed) and fills it with the synthetic demo
  *    district (1,000,000 residents by default) unless it already holds at least that many residents; creates the demo
@@ -145,6 +145,7 @@ function options() {
       'baseline-port': { type: 'string', default: '3301' },
       only: { type: 'string' },
       rounds: { type: 'string', default: '3' },
+      scenarios: { type: 'string', default: 'page,pageCount,lookup' },
     },
     strict: true,
   });
@@ -163,7 +164,10 @@ function options() {
     baselinePort: int('baseline-port', values['baseline-port'], 1, 65535),
     only: values.only as TargetKey | undefined,
     rounds: int('rounds', values.rounds, 1, 100),
+    scenarios: (values.scenarios ?? '').split(',').map((x) => x.trim()).filter(Boolean) as ScenarioKey[],
   };
+  const known: ScenarioKey[] = ['page', 'pageCount', 'lookup'];
+  if (o.scenarios.length === 0 || o.scenarios.some((x) => !known.includes(x))) throw new Error(`--scenarios takes a comma-separated list of ${known.join(', ')}`);
   if (o.port === o.baselinePort) throw new Error('--port and --baseline-port must differ');
   return o;
 }
@@ -500,7 +504,7 @@ async function main(): Promise<void> {
     }
 
     let next = 0;
-    const scenarios: Scenario[] = [
+    const allScenarios: Scenario[] = [
       { key: 'page', name: 'residents page (50 rows)', target: TARGETS.page, query: PAGE_QUERY, variables: () => ({ code: community.code }) },
       { key: 'pageCount', name: 'page + totalCount', target: TARGETS.page, query: PAGE_COUNT_QUERY, variables: () => ({ code: community.code }) },
       {
@@ -508,6 +512,7 @@ async function main(): Promise<void> {
         variables: () => ({ idNumber: ids[next++ % ids.length] }),
       },
     ];
+    const scenarios = allScenarios.filter((x) => o.scenarios.includes(x.key));
     const results: ScenarioResult[] = [];
     let reference: { pageIds: string; totalCount: number; lookupId: string } | null = null;
     const sameRows = (label: string, page: Page, lookup: { id: string }) => {

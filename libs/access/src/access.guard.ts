@@ -9,21 +9,29 @@ import { ALLOW_KEY, DomainError, ErrorCode, Permission, PUBLIC, RequestContext }
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
+  /** @Allow of each resolver method, read once: decorators do not change at run time. */
+  private readonly allowedOf = new WeakMap<object, (Permission | typeof PUBLIC)[] | undefined>();
+
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(execution: ExecutionContext): boolean {
     if (execution.getType<string>() !== 'graphql') return true;
-    const allowed = this.reflector.getAllAndOverride<(Permission | typeof PUBLIC)[] | undefined>(ALLOW_KEY, [execution.getHandler(), execution.getClass()]);
+    const handler = execution.getHandler();
+    let allowed = this.allowedOf.get(handler);
+    if (allowed === undefined && !this.allowedOf.has(handler)) {
+      allowed = this.reflector.getAllAndOverride<(Permission | typeof PUBLIC)[] | undefined>(ALLOW_KEY, [handler, execution.getClass()]);
+      this.allowedOf.set(handler, allowed);
+    }
     const gqlExecution = GqlExecutionContext.create(execution);
-    const field = gqlExecution.getInfo<{ fieldName: string }>()?.fieldName;
+    const field = () => gqlExecution.getInfo<{ fieldName: string }>()?.fieldName;
     if (!allowed || allowed.length === 0) {
-      throw new DomainError(ErrorCode.FORBIDDEN, '该操作未开放', 'This operation is not open to anyone', { field });
+      throw new DomainError(ErrorCode.FORBIDDEN, '该操作未开放', 'This operation is not open to anyone', { field: field() });
     }
     if (allowed.includes(PUBLIC)) return true;
     const gql = gqlExecution.getContext<{ linli?: RequestContext; authError?: DomainError }>();
     if (!gql.linli) throw gql.authError ?? new DomainError(ErrorCode.UNAUTHENTICATED, '未认证', 'Unauthenticated');
     if (!allowed.some((p) => p !== PUBLIC && gql.linli!.access.permissions.has(p))) {
-      throw new DomainError(ErrorCode.FORBIDDEN, '无权执行该操作', 'You are not permitted to perform this operation', { field, details: { requires: allowed } });
+      throw new DomainError(ErrorCode.FORBIDDEN, '无权执行该操作', 'You are not permitted to perform this operation', { field: field(), details: { requires: allowed } });
     }
     return true;
   }

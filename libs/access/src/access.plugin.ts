@@ -66,16 +66,16 @@ export function accessPlugin(
         async didResolveOperation({ contextValue, operation, document, schema, request }) {
           const ctx = contextValue.linli;
           if (!operation) return;
-          const fragments = Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
-          // Declared defaults count too: cost is computed on the values the execution will use.
-          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-          const variables = coerced.coerced ?? request.variables ?? {};
-          const inspection = inspect(schema, document, operation, fragments);
-          const cost = inspection.fixedCost ?? operationCost(schema, operation, fragments, variables);
+          const inspection = inspect(schema, document, operation);
+          // Declared defaults count too: cost and filters are judged on the values the execution will use. Coerced
+          // only when something depends on them (a page size or a filter from a variable).
+          let coerced: Record<string, unknown> | null = null;
+          const variables = () => (coerced ??= getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).coerced ?? request.variables ?? {});
+          const cost = inspection.fixedCost ?? operationCost(schema, operation, inspection.fragments, variables());
           if (cost > maxCost) {
             throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
           }
-          const touched = { ...inspection, ...argumentReads(variables, inspection.argumentReads) };
+          const touched = { ...inspection, ...(inspection.argumentReads.length ? argumentReads(variables(), inspection.argumentReads) : NO_READS) };
           contextValue.personal = touched.personal;
           contextValue.operationLabel = touched.label;
           if (!ctx) return; // the guard answers UNAUTHENTICATED for anything but public operations
@@ -146,8 +146,11 @@ export function accessPlugin(
   };
 }
 
+const NO_READS = { filterReads: new Set<string>(), tagFilters: new Set<string>() };
+
 /** What an operation reaches, independent of its variables: computed once per parsed document and operation. */
 interface Inspection {
+  fragments: Record<string, FragmentDefinitionNode>;
   /** Every `Type.field` the operation can reach (aliases and fragments included). */
   fields: Set<string>;
   clearLookups: Set<string>;
@@ -166,7 +169,7 @@ interface Inspection {
  */
 const inspections = new WeakMap<DocumentNode, Map<OperationDefinitionNode, Inspection>>();
 
-function inspect(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): Inspection {
+function inspect(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Inspection {
   let perOperation = inspections.get(document);
   if (!perOperation) {
     perOperation = new Map();
@@ -174,6 +177,7 @@ function inspect(schema: GraphQLSchema, document: DocumentNode, operation: Opera
   }
   let found = perOperation.get(operation);
   if (!found) {
+    const fragments = Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
     found = walkOperation(schema, operation, fragments);
     perOperation.set(operation, found);
   }
@@ -201,6 +205,7 @@ function argumentReads(variables: Record<string, unknown>, reads: Inspection['ar
 
 function walkOperation(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>): Inspection {
   const out: Inspection = {
+    fragments,
     fields: new Set(), clearLookups: new Set(), personal: false, statisticsOnly: true, argumentReads: [], fixedCost: null,
     label: `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`,
   };
