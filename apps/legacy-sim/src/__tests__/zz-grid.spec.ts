@@ -3,6 +3,7 @@ import * as mysql from 'mysql2/promise';
 import { OutboundRecord, RealtimeAdapter } from '../../../../libs/sync/src/adapters/adapter';
 import { sqlStagingAdapterFactory, stagingRowHash } from '../../../../libs/sync/src/adapters/sql-staging.adapter';
 import { ZzGridSimulator } from '../sims/zz-grid.sim';
+import { generateIdNumber } from '../../../../libs/codes/src/id-number';
 
 /**
  * P2 grid governance over real MariaDB staging tables: the simulator owns a throw-away database, the sql-staging
@@ -162,6 +163,25 @@ describe('zz-grid simulator + sql-staging adapter (MariaDB)', () => {
       targetRef: null,
     });
     expect((await sim.records()).find((r) => r.IDCARDNO === MAN)?.ERR_MSG).toBeNull();
+  });
+
+  it('takes a batch in one transaction, each record with its own answer; a refused record does not take the others down', async () => {
+    const [a, b, c] = [11, 13, 15].map((seq) => generateIdNumber('330203', '1985-07-07', seq));
+    const results = await adapter.deliverMany!([
+      record(a, 1, { ...womanFields, NAME: '批量甲' }),
+      record(b, 1, { ...womanFields, NAME: '批量乙', GENDER: 7 }), // not a dictionary id: the target's error table answers
+      record(c, 1, { ...womanFields, NAME: '批量丙', BIRTHDAY: '1985-02-30' }), // the staging table refuses the statement
+    ], signal());
+    expect(results[0]).toEqual({ kind: 'DELIVERED', targetRef: null });
+    expect(results[1]).toEqual({ kind: 'REJECTED', answer: expect.stringContaining('GENDER 7 not in sys_dict sex') });
+    expect(results[2]).toEqual({ kind: 'REJECTED', answer: expect.stringMatching(/BIRTHDAY/) });
+    const held = await sim.records();
+    expect(held.find((r) => r.IDCARDNO === a)).toMatchObject({ NAME: '批量甲', ERR_MSG: null });
+    expect(held.find((r) => r.IDCARDNO === c)).toBeUndefined();
+    // Without a refusal, the whole batch is one transaction with one answer each.
+    const again = await adapter.deliverMany!([record(a, 2, { ...womanFields, NAME: '批量甲二' }), record(c, 2, { ...womanFields, NAME: '批量丙' })], signal());
+    expect(again).toEqual([{ kind: 'DELIVERED', targetRef: null }, { kind: 'DELIVERED', targetRef: null }]);
+    expect((await sim.records()).filter((r) => r.IDCARDNO === a || r.IDCARDNO === c).map((r) => r.NAME).sort()).toEqual(['批量丙', '批量甲二']);
   });
 
   it('answers REJECTED for a malformed ID number', async () => {

@@ -35,6 +35,12 @@ export type DeliveryResult =
 export interface RealtimeAdapter {
   readonly kind: 'realtime';
   deliver(record: OutboundRecord, signal: AbortSignal): Promise<DeliveryResult>;
+  /**
+   * Several records of one delivery batch in one exchange with the target (e.g. one transaction of a staging
+   * database instead of one per record); one result per record, in order. Optional: without it the hub calls
+   * `deliver` for each record in parallel. A record the target refuses must not fail the others.
+   */
+  deliverMany?(records: OutboundRecord[], signal: AbortSignal): Promise<DeliveryResult[]>;
   /** Reads back what the target holds for a key (for reconciliation), when the target can be read. */
   readBack?(key: string, signal: AbortSignal): Promise<Record<string, unknown> | null>;
   /** Every key the target holds, with a content hash, when it can be listed (drift report). */

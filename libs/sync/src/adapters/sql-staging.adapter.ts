@@ -385,6 +385,42 @@ class SqlStagingAdapter implements RealtimeAdapter {
     }
   }
 
+  /**
+   * The records of one delivery batch in ONE staging transaction: one commit (and one wait for the target's disk)
+   * instead of one per record, in key order so that two batches lock rows in the same order. Each record gets the
+   * answer `deliver` would give it. If a statement fails, the transaction is rolled back: a failure the target would
+   * repeat for everyone (lock wait, connection) is every record's answer; a record the target refuses (bad data) is
+   * isolated by delivering the batch again one record per transaction, so it does not take the others down with it.
+   */
+  async deliverMany(records: OutboundRecord[], signal: AbortSignal): Promise<DeliveryResult[]> {
+    if (records.length <= 1) return Promise.all(records.map((r) => this.deliver(r, signal)));
+    const order = records.map((_, i) => i).sort((a, b) => (records[a].key < records[b].key ? -1 : records[a].key > records[b].key ? 1 : 0));
+    try {
+      return await this.inSession(signal, async (s) => {
+        await s.begin();
+        try {
+          const results: DeliveryResult[] = new Array(records.length);
+          for (const i of order) results[i] = await this.write(s, records[i]);
+          await s.commit();
+          return results;
+        } catch (err) {
+          await s.rollback().catch(() => undefined);
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (err instanceof AbortedError || signal.aborted) {
+        const retry: DeliveryResult = { kind: 'RETRY', reason: this.abortReason(signal), countsAsAttempt: true };
+        return records.map(() => retry);
+      }
+      const verdict = this.driver.classify(err);
+      if (verdict.kind !== 'REJECTED') return records.map(() => verdict);
+      const results: DeliveryResult[] = [];
+      for (const record of records) results.push(await this.deliver(record, signal));
+      return results;
+    }
+  }
+
   async readBack(key: string, signal: AbortSignal): Promise<Record<string, unknown> | null> {
     const held = await this.inSession(signal, (s) => this.readRows(s, key));
     return held.get(key) ?? null;
