@@ -158,7 +158,8 @@ interface StagingDriver {
   quote(name: string): string;
   /** Placeholder of the n-th parameter (1-based). */
   param(n: number): string;
-  upsert(table: string, key: string, columns: string[]): string;
+  /** INSERT … of `rows` rows (key first, then the columns) that replaces the columns of a key already there. */
+  upsert(table: string, key: string, columns: string[], rows?: number): string;
   session(): Promise<StagingSession>;
   classify(err: unknown): DeliveryResult;
   close(): Promise<void>;
@@ -206,10 +207,11 @@ class MysqlDriver implements StagingDriver {
     return '?';
   }
 
-  upsert(table: string, key: string, columns: string[]): string {
+  upsert(table: string, key: string, columns: string[], rows = 1): string {
     const all = [key, ...columns];
     const update = columns.length > 0 ? columns.map((c) => `${this.quote(c)} = VALUES(${this.quote(c)})`).join(', ') : `${this.quote(key)} = ${this.quote(key)}`;
-    return `INSERT INTO ${this.quote(table)} (${all.map((c) => this.quote(c)).join(', ')}) VALUES (${all.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${update}`;
+    const tuple = `(${all.map(() => '?').join(', ')})`;
+    return `INSERT INTO ${this.quote(table)} (${all.map((c) => this.quote(c)).join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')} ON DUPLICATE KEY UPDATE ${update}`;
   }
 
   async session(): Promise<StagingSession> {
@@ -308,10 +310,11 @@ class PostgresDriver implements StagingDriver {
     return `$${n}`;
   }
 
-  upsert(table: string, key: string, columns: string[]): string {
+  upsert(table: string, key: string, columns: string[], rows = 1): string {
     const all = [key, ...columns];
     const action = columns.length > 0 ? `DO UPDATE SET ${columns.map((c) => `${this.quote(c)} = EXCLUDED.${this.quote(c)}`).join(', ')}` : 'DO NOTHING';
-    return `INSERT INTO ${this.quote(table)} (${all.map((c) => this.quote(c)).join(', ')}) VALUES (${all.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (${this.quote(key)}) ${action}`;
+    const tuples = Array.from({ length: rows }, (_, r) => `(${all.map((_c, i) => `$${r * all.length + i + 1}`).join(', ')})`);
+    return `INSERT INTO ${this.quote(table)} (${all.map((c) => this.quote(c)).join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (${this.quote(key)}) ${action}`;
   }
 
   async session(): Promise<StagingSession> {
@@ -393,15 +396,16 @@ class SqlStagingAdapter implements RealtimeAdapter {
    * isolated by delivering the batch again one record per transaction, so it does not take the others down with it.
    */
   async deliverMany(records: OutboundRecord[], signal: AbortSignal): Promise<DeliveryResult[]> {
-    if (records.length <= 1) return Promise.all(records.map((r) => this.deliver(r, signal)));
+    if (records.length <= 1 || new Set(records.map((r) => r.key)).size < records.length) return Promise.all(records.map((r) => this.deliver(r, signal)));
     const order = records.map((_, i) => i).sort((a, b) => (records[a].key < records[b].key ? -1 : records[a].key > records[b].key ? 1 : 0));
     try {
       return await this.inSession(signal, async (s) => {
         await s.begin();
         try {
-          const results: DeliveryResult[] = new Array(records.length);
-          for (const i of order) results[i] = await this.write(s, records[i]);
+          const sorted = await this.writeMany(s, order.map((i) => records[i]));
           await s.commit();
+          const results: DeliveryResult[] = new Array(records.length);
+          order.forEach((i, j) => (results[i] = sorted[j]));
           return results;
         } catch (err) {
           await s.rollback().catch(() => undefined);
@@ -486,55 +490,92 @@ class SqlStagingAdapter implements RealtimeAdapter {
   }
 
   private async write(s: StagingSession, record: OutboundRecord): Promise<DeliveryResult> {
+    return (await this.writeMany(s, [record]))[0];
+  }
+
+  /**
+   * Writes records (distinct keys) set-based: one version read for all (FOR UPDATE, in key order), one multi-row
+   * upsert per table for the records present there, a removal per record that left a table, one read of the error
+   * table. The answer of each record is the one it would get written alone.
+   */
+  private async writeMany(s: StagingSession, records: OutboundRecord[]): Promise<DeliveryResult[]> {
     const d = this.driver;
     const { versionColumn, errorTable } = this.endpoint;
+    const keys = records.map((r) => r.key);
+    const inList = (from: number) => keys.map((_, i) => d.param(from + i)).join(', ');
+    const results: (DeliveryResult | null)[] = records.map(() => null);
     if (versionColumn) {
       const rows = await s.query(
-        `SELECT ${d.quote(versionColumn)} AS v FROM ${d.quote(this.primary.table)} WHERE ${d.quote(this.primary.key)} = ${d.param(1)} FOR UPDATE`,
-        [record.key],
+        `SELECT ${d.quote(this.primary.key)} AS k, ${d.quote(versionColumn)} AS v FROM ${d.quote(this.primary.table)}
+          WHERE ${d.quote(this.primary.key)} IN (${inList(1)}) ORDER BY ${d.quote(this.primary.key)} FOR UPDATE`,
+        keys,
       );
-      const stored = rows[0]?.['v'];
-      if (stored !== null && stored !== undefined && Number(stored) > record.version) {
-        return { kind: 'DELIVERED', targetRef: null, duplicate: true };
-      }
+      const stored = new Map(rows.map((r) => [String(r['k']), r['v']]));
+      records.forEach((record, i) => {
+        const v = stored.get(record.key);
+        if (v !== null && v !== undefined && Number(v) > record.version) results[i] = { kind: 'DELIVERED', targetRef: null, duplicate: true };
+      });
     }
+    const live = records.filter((_, i) => results[i] === null);
     for (const table of this.endpoint.tables) {
       const isPrimary = table === this.primary;
-      const columns = table.columns.filter((c) => c !== table.key && c !== versionColumn && Object.prototype.hasOwnProperty.call(record.fields, c));
-      const values = columns.map((c) => toSqlValue(record.fields[c]));
-      if (isPrimary && versionColumn) {
-        columns.push(versionColumn);
-        values.push(record.version);
-      }
-      const present = record.operation === 'UPSERT' && (!table.when || toSqlValue(record.fields[table.when]) !== null);
-      if (present) {
-        await s.query(d.upsert(table.table, table.key, columns), [record.key, ...values]);
-      } else if (table.softDelete) {
-        // A DELETE carries at most the key; keep what the target holds and set the flags (and the version).
-        const set: [string, SqlValue][] = Object.entries(table.softDelete).map(([c, v]) => [c, toSqlValue(v)]);
-        if (isPrimary && versionColumn) set.push([versionColumn, record.version]);
-        if (set.length > 0) {
-          const assignments = set.map(([c], i) => `${d.quote(c)} = ${d.param(i + 1)}`).join(', ');
-          await s.query(`UPDATE ${d.quote(table.table)} SET ${assignments} WHERE ${d.quote(table.key)} = ${d.param(set.length + 1)}`, [
-            ...set.map(([, v]) => v),
-            record.key,
-          ]);
+      const upserts = new Map<string, { columns: string[]; rows: SqlValue[][] }>();
+      for (const record of live) {
+        const columns = table.columns.filter((c) => c !== table.key && c !== versionColumn && Object.prototype.hasOwnProperty.call(record.fields, c));
+        const values: SqlValue[] = columns.map((c) => toSqlValue(record.fields[c]));
+        if (isPrimary && versionColumn) {
+          columns.push(versionColumn);
+          values.push(record.version);
         }
-      } else {
-        await s.query(`DELETE FROM ${d.quote(table.table)} WHERE ${d.quote(table.key)} = ${d.param(1)}`, [record.key]);
+        const present = record.operation === 'UPSERT' && (!table.when || toSqlValue(record.fields[table.when]) !== null);
+        if (present) {
+          const group = upserts.get(columns.join('\u0001')) ?? { columns, rows: [] };
+          group.rows.push([record.key, ...values]);
+          upserts.set(columns.join('\u0001'), group);
+        } else {
+          await this.remove(s, table, isPrimary, record);
+        }
       }
+      for (const { columns, rows } of upserts.values()) await s.query(d.upsert(table.table, table.key, columns, rows.length), rows.flat());
     }
-    if (errorTable && record.operation === 'UPSERT') {
+    const rejected = new Map<string, string>();
+    const checked = live.filter((r) => r.operation === 'UPSERT').map((r) => r.key);
+    if (errorTable && checked.length > 0) {
       const rows = await s.query(
-        `SELECT ${d.quote(errorTable.message)} AS m FROM ${d.quote(errorTable.table)} WHERE ${d.quote(errorTable.key)} = ${d.param(1)}`,
-        [record.key],
+        `SELECT ${d.quote(errorTable.key)} AS k, ${d.quote(errorTable.message)} AS m FROM ${d.quote(errorTable.table)}
+          WHERE ${d.quote(errorTable.key)} IN (${checked.map((_, i) => d.param(i + 1)).join(', ')})`,
+        checked,
       );
-      if (rows.length > 0) {
-        const message = canonicalValue(rows[0]['m']);
-        return { kind: 'REJECTED', answer: `${errorTable.table}: ${message && message.trim() !== '' ? message.trim() : 'rejected without a message'}` };
+      for (const row of rows) {
+        const message = canonicalValue(row['m']);
+        rejected.set(String(row['k']), `${errorTable.table}: ${message && message.trim() !== '' ? message.trim() : 'rejected without a message'}`);
       }
     }
-    return { kind: 'DELIVERED', targetRef: null };
+    return records.map((record, i) => {
+      if (results[i]) return results[i]!;
+      const answer = record.operation === 'UPSERT' ? rejected.get(record.key) : undefined;
+      return answer !== undefined ? { kind: 'REJECTED', answer } : { kind: 'DELIVERED', targetRef: null };
+    });
+  }
+
+  /** A record that is not (or no longer) in a table: soft-deleted where the table says so, otherwise removed. */
+  private async remove(s: StagingSession, table: StagingTable, isPrimary: boolean, record: OutboundRecord): Promise<void> {
+    const d = this.driver;
+    const { versionColumn } = this.endpoint;
+    if (table.softDelete) {
+      // A DELETE carries at most the key; keep what the target holds and set the flags (and the version).
+      const set: [string, SqlValue][] = Object.entries(table.softDelete).map(([c, v]) => [c, toSqlValue(v)]);
+      if (isPrimary && versionColumn) set.push([versionColumn, record.version]);
+      if (set.length > 0) {
+        const assignments = set.map(([c], i) => `${d.quote(c)} = ${d.param(i + 1)}`).join(', ');
+        await s.query(`UPDATE ${d.quote(table.table)} SET ${assignments} WHERE ${d.quote(table.key)} = ${d.param(set.length + 1)}`, [
+          ...set.map(([, v]) => v),
+          record.key,
+        ]);
+      }
+    } else {
+      await s.query(`DELETE FROM ${d.quote(table.table)} WHERE ${d.quote(table.key)} = ${d.param(1)}`, [record.key]);
+    }
   }
 
   /**
