@@ -15,6 +15,8 @@ export interface LinliGraphQLContext {
   /** Set by the inspection: the operation reads personal data, so it is audited. */
   personal?: boolean;
   operationLabel?: string;
+  /** The audit was told a row is coming (AuditService.expect); settled by append or forget. */
+  auditAnnounced?: boolean;
 }
 
 /** Which field a filter or argument reads, so filtering on it needs the same entitlement as reading it. */
@@ -79,6 +81,10 @@ export function accessPlugin(
           contextValue.personal = touched.personal;
           contextValue.operationLabel = touched.label;
           if (!ctx) return; // the guard answers UNAUTHENTICATED for anything but public operations
+          if (touched.personal || operation.operation === 'mutation') {
+            audit.expect();
+            contextValue.auditAnnounced = true;
+          }
           charge(ctx.actor.id, cost);
           const { fields, tags, purposes } = ctx.access;
           if (touched.personal && !ctx.access.permissions.has(Permission.READ_REGISTER) && operation.operation === 'query' && !touched.statisticsOnly) {
@@ -115,7 +121,10 @@ export function accessPlugin(
           // Personal data is never to be kept by a browser or a proxy.
           response.http?.headers.set('cache-control', 'no-store');
           const ctx = contextValue.linli;
-          if (response.body.kind !== 'single') return;
+          if (response.body.kind !== 'single') {
+            if (contextValue.auditAnnounced) audit.forget();
+            return;
+          }
           const errors = response.body.singleResult.errors ?? [];
           // An internal error carries the request id, so support can find its log line.
           if (ctx && errors.length) {
@@ -125,12 +134,17 @@ export function accessPlugin(
           const denied = errors.some((e) => ['FORBIDDEN', 'PURPOSE_REQUIRED'].includes(String(e.extensions?.code)));
           const touchedRecords = ctx.audit.residentIds.size > 0 || ctx.audit.householdIds.size > 0;
           const mutation = operation?.operation === 'mutation';
-          if (!contextValue.personal && !touchedRecords && !mutation && !denied) return;
+          const announced = contextValue.auditAnnounced === true;
+          contextValue.auditAnnounced = false;
+          if (!contextValue.personal && !touchedRecords && !mutation && !denied) {
+            if (announced) audit.forget();
+            return;
+          }
           try {
             await audit.append(ctx, {
               operation: contextValue.operationLabel ?? 'unknown',
               outcome: denied ? 'DENIED' : errors.length ? 'ERROR' : 'OK',
-            });
+            }, announced);
           } catch (err) {
             onAuditFailure(err);
             response.body.singleResult.data = null;

@@ -38,10 +38,25 @@ export class AuditService {
   private pending: { row: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private flushing = false;
   private timer: NodeJS.Timeout | null = null;
+  /** Requests in progress that will append a row (announced by `expect`): worth waiting for, up to the delay. */
+  private expected = 0;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly config: AppConfig) {}
 
-  async append(ctx: RequestContext, input: AuditRecordInput): Promise<void> {
+  /** A request that will be audited has started: its row is coming, so rows already waiting may wait for it. */
+  expect(): void {
+    this.expected += 1;
+  }
+
+  /** An announced request ends without a row (nothing to audit after all). */
+  forget(): void {
+    this.expected = Math.max(0, this.expected - 1);
+    this.schedule();
+  }
+
+  /** Appends the request's row; `announced` when the request called `expect` before. */
+  async append(ctx: RequestContext, input: AuditRecordInput, announced = false): Promise<void> {
+    if (announced) this.expected = Math.max(0, this.expected - 1);
     const row = {
       occurred_at: new Date().toISOString(),
       actor: ctx.actor.id,
@@ -66,16 +81,17 @@ export class AuditService {
 
   /**
    * Group commit: the rows of concurrent requests go to the database together (`audit_append_many` takes the chain
-   * lock once, links them in order and inserts them in one statement). A row waits at most AUDIT_FLUSH_DELAY_MS for
-   * company, or less once FLUSH_AT rows are waiting, and never while another call is in the database (the rows that
-   * arrive meanwhile go in the next one). Each request still waits until its own row is committed, and learns if it
+   * lock once, links them in order and inserts them in one statement). Rows go at once when no other audited request
+   * is in progress (nothing to wait for: no added latency when the API is quiet) or FLUSH_AT rows are waiting;
+   * otherwise they wait at most AUDIT_FLUSH_DELAY_MS for the rows of those requests. While a call is in the database,
+   * the rows that arrive go in the next one. Each request still waits until its own row is committed, and learns if it
    * failed. A round trip per request would cost more than the append itself: on a small VM every socket write to
    * PostgreSQL is a context switch.
    */
   private schedule(): void {
     if (this.flushing || this.pending.length === 0) return;
     const delay = this.config.get('AUDIT_FLUSH_DELAY_MS');
-    if (delay === 0 || this.pending.length >= FLUSH_AT) {
+    if (delay === 0 || this.expected === 0 || this.pending.length >= FLUSH_AT) {
       this.flush();
     } else if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), delay);

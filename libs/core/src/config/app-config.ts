@@ -26,7 +26,7 @@ const schema = z.object({
   /** How long audit records are kept; never below six months (Cybersecurity Law Art. 21). */
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(183, 'audit records must be kept at least 183 days (six months)').default(365),
   /** How long an audit row may wait for others to share its database call (group commit); 0 = at once. */
-  AUDIT_FLUSH_DELAY_MS: z.coerce.number().int().min(0).max(50).default(2),
+  AUDIT_FLUSH_DELAY_MS: z.coerce.number().int().min(0).max(50).default(5),
   /** GraphQL limits, checked before any resolver runs. */
   QUERY_MAX_DEPTH: z.coerce.number().int().min(3).max(30).default(10),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(1).max(500).default(30),
