@@ -11,7 +11,8 @@ import { Client } from 'pg';
 import { parseArgs } from 'util';
 import { DataSource } from 'typeorm';
 import { communitySeeds, generateIdNumber, upsertDivisions } from '@linli/codes';
-import { AppConfig, postgresOptions, systemContext } from '@linli/core';
+import { AppConfig, ConfigModule, postgresOptions, systemContext } from '@linli/core';
+import { adminQuery } from './support';
 import { copyFromStdin, ImporterModule, ImportService, loadMapping } from '@linli/importer';
 import { migrate } from '../apps/cli/src/migrate';
 
@@ -31,7 +32,6 @@ import { migrate } from '../apps/cli/src/migrate';
  */
 
 const BENCH_DB = 'linli_bench_import';
-const ADMIN_URL = 'postgres://postgres@localhost:5432/postgres';
 const BENCH_URL = `postgres://postgres@localhost:5432/${BENCH_DB}`;
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢';
@@ -109,7 +109,7 @@ class BenchModule {
     return {
       module: BenchModule,
       imports: [
-        { module: BenchConfigModule, global: true, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] },
+        ConfigModule.withConfig(config),
         TypeOrmModule.forRoot({ ...postgresOptions(config), autoLoadEntities: true }),
         ImporterModule,
       ],
@@ -117,18 +117,7 @@ class BenchModule {
   }
 }
 
-@Module({})
-class BenchConfigModule {}
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 interface WalMark {
   lsn: string;
@@ -161,7 +150,7 @@ async function main(): Promise<void> {
   const reportPath = join(tmpdir(), `linli-bench-import-${process.pid}-report.csv`);
 
   console.log(`Linli import benchmark: ${fmt(rows)} rows, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}`);
-  await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await adminQuery(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
   await migrate(config);
   const seeds = communitySeeds(3);
   const ds = new DataSource(postgresOptions(config));
@@ -235,7 +224,7 @@ async function main(): Promise<void> {
 
   await rm(csvPath, { force: true });
   await rm(reportPath, { force: true });
-  if (!keep) await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  if (!keep) await adminQuery(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
 }
 
 main().catch((err) => {

@@ -14,6 +14,7 @@ import { migrate } from '../apps/cli/src/migrate';
 import { formatSummary, MAX_RESIDENTS, seedDemoDistrict } from '../apps/cli/src/seed/demo-district.seed';
 import { CpuSplit, cpuSplit, formatSplit, sampleCpu } from './query/cpu';
 import { formatPool, PoolSnapshot, samplePool } from './query/pool';
+import { sleep } from './support';
 
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
@@ -174,7 +175,6 @@ function options() {
 type Options = ReturnType<typeof options>;
 
 const log = (line: string) => console.log(`[bench:query] ${line}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The bench database: same server and credentials as the configured DATABASE_URL, database `linli_bench_query`. */
 function benchDatabaseUrl(): string {

@@ -11,6 +11,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
 import { Client } from 'pg';
+import { adminQuery, sleep } from './support';
 import { communitySeeds } from '@linli/codes';
 import { AppConfig } from '@linli/core';
 import { migrate } from '../apps/cli/src/migrate';
@@ -61,7 +62,6 @@ import { CpuSplit, cpuSplit, sampleCpu } from './sync/cpu';
  */
 const INSTANCE = instanceOptions();
 const BENCH_DB = `linli_bench_sync${INSTANCE.suffix}`;
-const ADMIN_URL = 'postgres://postgres@localhost:5432/postgres';
 const BENCH_URL = `postgres://postgres@localhost:5432/${BENCH_DB}`;
 const REDIS_URL = `redis://127.0.0.1:6379/${INSTANCE.redisDb}`;
 const MYSQL_SERVER = 'mysql://root@127.0.0.1:3306';
@@ -126,22 +126,12 @@ function options() {
 }
 
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const f0 = (n: number | null) => (n === null || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
 const f1 = (n: number | null) => (n === null || !Number.isFinite(n) ? 'n/a' : n.toFixed(1));
 const f2 = (n: number | null) => (n === null || !Number.isFinite(n) ? 'n/a' : n.toFixed(2));
 const ms = (n: number | null) => (n === null ? 'n/a' : `${Math.round(n)} ms`);
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function mysqlAdmin(sql: string): Promise<void> {
   const conn = await mysql.createConnection({ uri: MYSQL_SERVER });
@@ -483,9 +473,9 @@ async function main(): Promise<void> {
   if (leftover > 0) log(`Redis database ${INSTANCE.redisDb} held ${leftover} keys (a previous run?): flushed`);
   await redis.flushdb();
   cleanups.push({ what: `Redis database ${INSTANCE.redisDb}`, run: async () => { await redis.flushdb(); await redis.quit(); } });
-  await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await adminQuery(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
   await mysqlAdmin(`DROP DATABASE IF EXISTS \`${GRID_DB}\``);
-  cleanups.push({ what: `PostgreSQL database ${BENCH_DB}`, run: () => admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`) });
+  cleanups.push({ what: `PostgreSQL database ${BENCH_DB}`, run: () => adminQuery(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`) });
   cleanups.push({ what: `MariaDB database ${GRID_DB}`, run: () => mysqlAdmin(`DROP DATABASE IF EXISTS \`${GRID_DB}\``) });
   const config = AppConfig.of({ DATABASE_URL: BENCH_URL, LOG_LEVEL: 'silent' });
   let t = Date.now();

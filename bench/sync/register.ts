@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CodesModule, CodesService, DivisionSeed, generateIdNumber, upsertDivisions } from '@linli/codes';
-import { AppConfig, postgresOptions, RequestContext, systemContext } from '@linli/core';
+import { AppConfig, ConfigModule, postgresOptions, RequestContext, systemContext } from '@linli/core';
 import { PlacesModule, PlacesService } from '@linli/places';
 import { RegistryModule, ResidentEventsService, TagsService } from '@linli/registry';
 // Not exported by the registry's index; the same class the resolvers use (the registry module provides it).
@@ -20,8 +20,6 @@ import { changePhone } from './receipts';
 /** application_name of the load generator's connections (the hub's worker uses `linli`). */
 export const LOAD_APPLICATION_NAME = 'linli-bench-load';
 
-@Module({})
-class BenchConfigModule {}
 
 @Module({})
 class BenchRegisterModule {
@@ -29,7 +27,7 @@ class BenchRegisterModule {
     return {
       module: BenchRegisterModule,
       imports: [
-        { module: BenchConfigModule, global: true, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] },
+        ConfigModule.withConfig(config),
         // Its own application_name, so the bench can tell the load generator's connections from the worker's.
         TypeOrmModule.forRoot({ ...postgresOptions(config), extra: { max: config.get('DATABASE_POOL_SIZE'), application_name: LOAD_APPLICATION_NAME }, autoLoadEntities: true }),
         CodesModule,

@@ -77,35 +77,35 @@ export function accessPlugin(
           if (cost > maxCost) {
             throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
           }
-          const touched = { ...inspection, ...(inspection.argumentReads.length ? argumentReads(variables(), inspection.argumentReads) : NO_READS) };
-          contextValue.personal = touched.personal;
-          contextValue.operationLabel = touched.label;
+          const reads = inspection.argumentReads.length ? argumentReads(variables(), inspection.argumentReads) : NO_READS;
+          contextValue.personal = inspection.personal;
+          contextValue.operationLabel = inspection.label;
           if (!ctx) return; // the guard answers UNAUTHENTICATED for anything but public operations
-          if (touched.personal || operation.operation === 'mutation') {
+          if (inspection.personal || operation.operation === 'mutation') {
             audit.expect();
             contextValue.auditAnnounced = true;
           }
           charge(ctx.actor.id, cost);
           const { fields, tags, purposes } = ctx.access;
-          if (touched.personal && !ctx.access.permissions.has(Permission.READ_REGISTER) && operation.operation === 'query' && !touched.statisticsOnly) {
+          if (inspection.personal && !ctx.access.permissions.has(Permission.READ_REGISTER) && operation.operation === 'query' && !inspection.statisticsOnly) {
             throw refuse(ErrorCode.FORBIDDEN, '无权查看个人信息', 'You are not permitted to read personal data');
           }
           if (fields !== null) {
-            for (const key of touched.fields) {
+            for (const key of inspection.fields) {
               if (SENSITIVE_FIELDS.has(key) && !fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权查看字段 ${key}`, `You are not entitled to the field ${key}`, key);
             }
-            for (const key of touched.filterReads) {
+            for (const key of reads.filterReads) {
               if (!fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权按字段 ${key} 筛选或分组`, `You may not filter or group by ${key}`, key);
               if (key === 'Resident.name' && fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, '无权按姓名筛选', 'You may not filter by name', key);
             }
-            for (const key of touched.clearLookups) {
+            for (const key of inspection.clearLookups) {
               if (fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, `无权按 ${key} 查找`, `You may not look up by ${key}`, key);
             }
           }
           if (tags !== null) {
-            for (const t of touched.tagFilters) if (!tags.has(t)) throw refuse(ErrorCode.FORBIDDEN, `无权按标签 ${t} 筛选`, `You may not filter by the tag ${t}`, 'filter.tags');
+            for (const t of reads.tagFilters) if (!tags.has(t)) throw refuse(ErrorCode.FORBIDDEN, `无权按标签 ${t} 筛选`, `You may not filter by the tag ${t}`, 'filter.tags');
           }
-          if (touched.personal && purposes !== null) {
+          if (inspection.personal && purposes !== null) {
             if (!ctx.purpose) throw refuse(ErrorCode.PURPOSE_REQUIRED, '查询个人信息须说明用途（请求头 x-linli-purpose）', 'Reading personal data needs a stated purpose (header x-linli-purpose)', 'purpose', { registered: [...purposes] });
             if (!purposes.has(ctx.purpose)) throw refuse(ErrorCode.PURPOSE_REQUIRED, `用途 ${ctx.purpose} 未登记`, `Purpose ${ctx.purpose} is not registered for you`, 'purpose', { registered: [...purposes] });
           }

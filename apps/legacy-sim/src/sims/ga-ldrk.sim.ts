@@ -1,8 +1,8 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
+import { IncomingMessage, ServerResponse } from 'http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import * as iconv from 'iconv-lite';
 import { Chaos, Simulator } from '../chaos';
-import { closeServer, HungRequests, listenLocal, readBody } from './http-scaffold';
+import { LoopbackHttpServer, readBody } from './http-scaffold';
 
 /**
  * Simulator of P1, the public security floating population registration service (公安流动人口登记, `ga-ldrk`):
@@ -170,7 +170,7 @@ export class GaLdrkSimulator implements Simulator {
   private readonly ratePerSecond: number;
   private readonly credentials: { username: string; password: string } | null;
   private readonly recentRequests: number[] = [];
-  private readonly hung = new HungRequests(HUNG_REQUEST_MS);
+  private readonly http = new LoopbackHttpServer((req, res) => this.handle(req, res), HUNG_REQUEST_MS);
   private readonly parser = new XMLParser({
     removeNSPrefix: true,
     parseTagValue: false,
@@ -181,8 +181,6 @@ export class GaLdrkSimulator implements Simulator {
     processEntities: true,
     htmlEntities: true,
   });
-  private server: Server | null = null;
-  private boundPort = 0;
   private nextRegistration = 1;
 
   constructor(private readonly options: GaLdrkSimulatorOptions) {
@@ -195,27 +193,20 @@ export class GaLdrkSimulator implements Simulator {
 
   /** The bound port (after start). */
   get port(): number {
-    return this.boundPort;
+    return this.http.port;
   }
 
   /** The service URL (after start). */
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}/ldrk`;
+    return `http://127.0.0.1:${this.http.port}/ldrk`;
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((req, res) => void this.handle(req, res));
-    this.boundPort = await listenLocal(server, this.options.port);
-    this.server = server;
+    await this.http.start(this.options.port);
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    this.hung.releaseAll();
-    await closeServer(server);
+    await this.http.stop();
   }
 
   async records(): Promise<LdrkStoredRecord[]> {
@@ -268,7 +259,7 @@ export class GaLdrkSimulator implements Simulator {
 
   /** Holds the request without answering, then drops the connection. */
   private hang(req: IncomingMessage): void {
-    this.hung.hold(req.socket);
+    this.http.hung.hold(req.socket);
     req.resume();
   }
 

@@ -1,4 +1,4 @@
-import { IncomingMessage, Server } from 'http';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import { AddressInfo, Socket } from 'net';
 
 /**
@@ -70,5 +70,39 @@ export class HungRequests {
       socket.destroy();
     }
     this.held.clear();
+  }
+}
+
+/**
+ * A simulator's HTTP endpoint on loopback: started once, answering with `handle`, holding "timed out" requests, and
+ * stopped with every connection dropped.
+ */
+export class LoopbackHttpServer {
+  readonly hung: HungRequests;
+  private server: Server | null = null;
+  private boundPort = 0;
+
+  constructor(private readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>, hangMs: number) {
+    this.hung = new HungRequests(hangMs);
+  }
+
+  /** The bound port (after start). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(port: number): Promise<void> {
+    if (this.server) return;
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.boundPort = await listenLocal(server, port);
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    this.hung.releaseAll();
+    await closeServer(server);
   }
 }

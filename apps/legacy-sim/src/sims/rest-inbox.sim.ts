@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
+import { IncomingMessage, ServerResponse } from 'http';
 import { Chaos, Simulator } from '../chaos';
-import { closeServer, HungRequests, listenLocal, readBody } from './http-scaffold';
+import { LoopbackHttpServer, readBody } from './http-scaffold';
 
 /**
  * Simulator of a generic departmental REST/JSON system (an "inbox" of records by key), for targets with
@@ -81,9 +81,7 @@ export class RestInboxSimulator implements Simulator {
   readonly chaos = new Chaos();
 
   private readonly store = new Map<string, RestInboxRecord>();
-  private readonly hung = new HungRequests(HUNG_REQUEST_MS);
-  private server: Server | null = null;
-  private boundPort = 0;
+  private readonly http = new LoopbackHttpServer((req, res) => this.handle(req, res), HUNG_REQUEST_MS);
   private nextRef = 1;
 
   constructor(private readonly options: RestInboxSimulatorOptions) {
@@ -91,27 +89,20 @@ export class RestInboxSimulator implements Simulator {
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.http.port;
   }
 
   /** The collection URL (after start), i.e. the `endpoint.url` of a rest target. */
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}/records`;
+    return `http://127.0.0.1:${this.http.port}/records`;
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((req, res) => void this.handle(req, res));
-    this.boundPort = await listenLocal(server, this.options.port);
-    this.server = server;
+    await this.http.start(this.options.port);
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    this.hung.releaseAll();
-    await closeServer(server);
+    await this.http.stop();
   }
 
   async records(): Promise<RestInboxRecord[]> {
@@ -226,7 +217,7 @@ export class RestInboxSimulator implements Simulator {
   }
 
   private hang(req: IncomingMessage): void {
-    this.hung.hold(req.socket);
+    this.http.hung.hold(req.socket);
     req.resume();
   }
 

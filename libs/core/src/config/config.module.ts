@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from './app-config';
 
 @Global()
@@ -6,4 +6,9 @@ import { AppConfig } from './app-config';
   providers: [{ provide: AppConfig, useFactory: () => AppConfig.fromEnv() }],
   exports: [AppConfig],
 })
-export class ConfigModule {}
+export class ConfigModule {
+  /** The same global module with a configuration built by the caller (benchmarks, tools) instead of the environment. */
+  static withConfig(config: AppConfig): DynamicModule {
+    return { module: ConfigModule, global: true, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
+  }
+}

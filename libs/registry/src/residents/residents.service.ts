@@ -123,7 +123,7 @@ export class ResidentsService {
     ]);
     const dtos = rows.map((r) => toResidentDto(r));
     if (withHousehold) {
-      const memberships = this.memberships(ctx);
+      const memberships = this.membershipLoader(ctx);
       const households = householdsById(ctx, this.dataSource);
       rows.forEach((r) => {
         memberships.prime(r.id, r.member ?? null);
@@ -132,7 +132,7 @@ export class ResidentsService {
     }
     if (withTags) {
       const tags = this.tags.residentTags(dtos, rows.flatMap((r) => r.tags ?? []));
-      const loader = this.residentTags(ctx);
+      const loader = this.tagLoader(ctx);
       dtos.forEach((d) => loader.prime(d, tags.get(d.id) ?? []));
     }
     return toConnection(dtos, first, (r) => `${r.communityCode}|${r.id}`, n, !!after);
@@ -180,10 +180,10 @@ export class ResidentsService {
 
   /** Loader: current membership of each resident. */
   membershipOf(ctx: RequestContext, residentId: string): Promise<HouseholdMemberEntity | null> {
-    return this.memberships(ctx).load(residentId);
+    return this.membershipLoader(ctx).load(residentId);
   }
 
-  private memberships(ctx: RequestContext): DataLoader<string, HouseholdMemberEntity | null> {
+  private membershipLoader(ctx: RequestContext): DataLoader<string, HouseholdMemberEntity | null> {
     return requestLoader<string, HouseholdMemberEntity | null>(ctx, 'resident.membership', async (ids) => {
       const rows = await this.dataSource.getRepository(HouseholdMemberEntity).createQueryBuilder('hm')
         .where('hm.residentId IN (:...ids) AND hm.toDate IS NULL', { ids }).getMany();
@@ -202,10 +202,10 @@ export class ResidentsService {
 
   /** Loader: tags (manual and derived) of each resident. */
   tagsOf(ctx: RequestContext, resident: ResidentDto): Promise<TagDto[]> {
-    return this.residentTags(ctx).load(resident);
+    return this.tagLoader(ctx).load(resident);
   }
 
-  private residentTags(ctx: RequestContext): DataLoader<ResidentDto, TagDto[]> {
+  private tagLoader(ctx: RequestContext): DataLoader<ResidentDto, TagDto[]> {
     return requestLoader<ResidentDto, TagDto[]>(ctx, 'resident.tags', async (residents) => {
       const byId = await this.tags.tagsOfResidents(residents);
       return new Map(residents.map((r) => [r, byId.get(r.id) ?? []]));
