@@ -6,7 +6,7 @@ import { AppConfig, ConfigModule, createLogger, DatabaseModule, RedisModule } fr
 import { CodesModule } from '@linli/codes';
 import { PlacesModule } from '@linli/places';
 import { RegistryModule } from '@linli/registry';
-import { AccessModule, AuditService, ContextFactory } from '@linli/access';
+import { AccessModule, AuditService, ContextFactory, QueryBudget } from '@linli/access';
 import { SyncModule } from '@linli/sync';
 import { HealthController } from './health/health.controller';
 import { graphqlOptions } from './graphql.options';
@@ -21,9 +21,9 @@ import { graphqlOptions } from './graphql.options';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [ConfigModule, AccessModule],
-      inject: [AppConfig, ContextFactory, AuditService],
-      useFactory: (config: AppConfig, contexts: ContextFactory, audit: AuditService) =>
-        graphqlOptions(config, createLogger(config.get('LOG_LEVEL'), 'api'), contexts, audit),
+      inject: [AppConfig, ContextFactory, AuditService, QueryBudget],
+      useFactory: (config: AppConfig, contexts: ContextFactory, audit: AuditService, budget: QueryBudget) =>
+        graphqlOptions(config, createLogger(config.get('LOG_LEVEL'), 'api'), contexts, audit, budget),
     }),
     AccessModule,
     CodesModule,

@@ -4,13 +4,13 @@ import { IncomingMessage } from 'http';
 import { Logger } from 'pino';
 
 import { AppConfig, DomainError, formatGraphQLError } from '@linli/core';
-import { accessPlugin, AuditService, ContextFactory, applyFieldAccess, depthAndAliasRules, LinliGraphQLContext } from '@linli/access';
+import { accessPlugin, AuditService, ContextFactory, applyFieldAccess, depthAndAliasRules, LinliGraphQLContext, QueryBudget } from '@linli/access';
 
 /**
  * Apollo configuration: code-first schema kept in memory (committed as schema.gql by `npm run schema`), the request
  * context from the bearer token, limits checked during validation, the access plugin and the field access wrappers.
  */
-export function graphqlOptions(config: AppConfig, logger: Logger, contexts: ContextFactory, audit: AuditService): ApolloDriverConfig {
+export function graphqlOptions(config: AppConfig, logger: Logger, contexts: ContextFactory, audit: AuditService, budget: QueryBudget): ApolloDriverConfig {
   const production = config.get('NODE_ENV') === 'production';
   return {
     driver: ApolloDriver,
@@ -30,6 +30,7 @@ export function graphqlOptions(config: AppConfig, logger: Logger, contexts: Cont
       ApolloServerPluginCacheControlDisabled(),
       accessPlugin(
         audit,
+        budget,
         config,
         (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audit write failed; response withheld'),
         (err, requestId) => logger.error({ requestId, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'internal error'),

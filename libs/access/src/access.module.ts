@@ -7,13 +7,14 @@ import { AuditService } from './audit.service';
 import { IdentitiesService } from './identities.service';
 import { ContextFactory } from './context.factory';
 import { AccessGuard } from './access.guard';
+import { QueryBudget } from './query-budget';
 import { AuthResolver } from './auth.resolver';
 import { AuditResolver } from './audit.resolver';
 
 /** Identities, sessions, the global access guard and the audit trail. */
 @Module({
   imports: [TypeOrmModule.forFeature([DepartmentEntity, AccessPolicyEntity, UserEntity, ApiClientEntity, SessionEntity, AuditLogEntity])],
-  providers: [AuthService, AuditService, IdentitiesService, ContextFactory, AuthResolver, AuditResolver, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [AuthService, AuditService, IdentitiesService, ContextFactory],
+  providers: [AuthService, AuditService, IdentitiesService, ContextFactory, QueryBudget, AuthResolver, AuditResolver, { provide: APP_GUARD, useClass: AccessGuard }],
+  exports: [AuthService, AuditService, IdentitiesService, ContextFactory, QueryBudget],
 })
 export class AccessModule {}

@@ -8,6 +8,7 @@ import { AppConfig, DomainError, ErrorCode, Permission, RequestContext } from '@
 import { AuditService } from './audit.service';
 import { PERSONAL_TYPES, SENSITIVE_FIELDS } from './policies.data';
 import { operationCost } from './query-limits';
+import { BudgetExceededError, QueryBudget } from './query-budget';
 
 export interface LinliGraphQLContext {
   linli?: RequestContext;
@@ -27,8 +28,11 @@ const FILTER_READS: Record<string, string> = {
 const GROUP_BY_READS: Record<string, string> = { SEX: 'Resident.sex', AGE_BAND: 'Resident.age', POPULATION_TYPE: 'Resident.populationType' };
 
 function refuse(code: ErrorCode, zh: string, en: string, field?: string, details?: Record<string, unknown>, status = 403): GraphQLError {
-  const domain = new DomainError(code, zh, en, { field, details });
-  return new GraphQLError(domain.message, { originalError: domain, extensions: { code, http: { status } } });
+  return refusal(new DomainError(code, zh, en, { field, details }), status);
+}
+
+function refusal(domain: DomainError, status: number): GraphQLError {
+  return new GraphQLError(domain.message, { originalError: domain, extensions: { code: domain.code, http: { status } } });
 }
 
 /**
@@ -39,27 +43,19 @@ function refuse(code: ErrorCode, zh: string, en: string, field?: string, details
  */
 export function accessPlugin(
   audit: AuditService,
+  budget: QueryBudget,
   config: AppConfig,
   onAuditFailure: (err: unknown) => void,
   onInternalError: (err: unknown, requestId: string | null) => void,
 ): ApolloServerPlugin<LinliGraphQLContext> {
-  const budgets = new Map<string, { windowStart: number; spent: number }>();
-  const perMinute = config.get('QUERY_COST_PER_MINUTE');
   const maxCost = config.get('QUERY_MAX_COST');
 
   function charge(actorId: string, cost: number): void {
-    const now = Date.now();
-    let b = budgets.get(actorId);
-    if (!b || now - b.windowStart >= 60_000) {
-      b = { windowStart: now, spent: 0 };
-      budgets.set(actorId, b);
-      if (budgets.size > 50_000) budgets.clear();
+    try {
+      budget.charge(actorId, cost);
+    } catch (err) {
+      throw err instanceof BudgetExceededError ? refusal(err, 429) : err;
     }
-    if (b.spent + cost > perMinute) {
-      const retryAfterSeconds = Math.ceil((b.windowStart + 60_000 - now) / 1000);
-      throw refuse(ErrorCode.RATE_LIMITED, `查询配额已用完，请 ${retryAfterSeconds} 秒后重试`, `Query budget exhausted; retry in ${retryAfterSeconds} s`, undefined, { retryAfterSeconds, budgetPerMinute: perMinute }, 429);
-    }
-    b.spent += cost;
   }
 
   return {

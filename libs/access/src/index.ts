@@ -11,3 +11,4 @@ export * from './masking';
 export * from './policies.data';
 export * from './reference-data';
 export * from './entities/identity.entities';
+export * from './query-budget';
