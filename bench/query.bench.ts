@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { createRequire } from 'module';
-import { cpus, loadavg, tmpdir, totalmem } from 'os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'os';
 import { join } from 'path';
 import { parseArgs } from 'util';
 import { buildSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
@@ -18,7 +18,8 @@ import { sleep } from './support';
 
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
- *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full] [-- --rounds N] [-- --scenarios page,pageCount,lookup]`.
+ *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full] [-- --rounds N] [-- --scenarios page,pageCount,lookup]
+ *   [-- --processes N]`.
  *
  * 1. Prepares the database `linli_bench_query` (created and migrated if needed) and fills it with the synthetic demo
  *    district (1,000,000 residents by default) unless it already holds at least that many residents; creates the demo
@@ -33,6 +34,7 @@ import { sleep } from './support';
  *    per-principal budget (the cost of each request and what the default budget would allow are printed).
  *    Unless SYNC_TARGETS_DIR is set, the API gets an empty sync targets directory (reads sync nothing, and the
  *    committed targets need legacy credentials in the environment before the API starts).
+ *    Both servers run in `--processes` processes (API_PROCESSES; default: one per core, as a deployment would).
  * 4. Both servers stay up; per scenario each is warmed up, then they are measured in `--rounds` alternating windows
  *    (default 3, of duration / rounds seconds each), so that load from elsewhere on a shared machine weighs on both
  *    alike. With autocannon, three GraphQL scenarios:
@@ -147,6 +149,7 @@ function options() {
       only: { type: 'string' },
       rounds: { type: 'string', default: '3' },
       scenarios: { type: 'string', default: 'page,pageCount,lookup' },
+      processes: { type: 'string', default: String(availableParallelism()) },
     },
     strict: true,
   });
@@ -165,6 +168,7 @@ function options() {
     baselinePort: int('baseline-port', values['baseline-port'], 1, 65535),
     only: values.only as TargetKey | undefined,
     rounds: int('rounds', values.rounds, 1, 100),
+    processes: int('processes', values.processes, 1, 64),
     scenarios: (values.scenarios ?? '').split(',').map((x) => x.trim()).filter(Boolean) as ScenarioKey[],
   };
   const known: ScenarioKey[] = ['page', 'pageCount', 'lookup'];
@@ -490,7 +494,7 @@ async function main(): Promise<void> {
     )) as { id_number: string }[]).map((r) => r.id_number);
     if (ids.length === 0) throw new Error('the bench database holds no live resident with an ID number');
 
-    const childEnv: Record<string, string> = { DATABASE_URL: databaseUrl, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    const childEnv: Record<string, string> = { DATABASE_URL: databaseUrl, NODE_ENV: 'development', LOG_LEVEL: 'warn', API_PROCESSES: String(o.processes) };
     // The sync hub's targets (deploy/targets) need their legacy systems' credentials in the environment, and the API
     // refuses to start without them. Nothing is synced by reads, so unless SYNC_TARGETS_DIR is set the API gets an
     // empty targets directory: no targets, nothing else changed.
@@ -594,7 +598,7 @@ async function main(): Promise<void> {
         + `${ids.length} rotating ID numbers (lookup)`,
       `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s measured per scenario and server, `
         + `in ${o.rounds} alternating rounds (both servers up, the other idle); `
-        + `DATABASE_POOL_SIZE ${poolSize()} per server; `
+        + `${o.processes} process${o.processes === 1 ? '' : 'es'} per server (API_PROCESSES), DATABASE_POOL_SIZE ${poolSize()} per process; `
         + 'autocannon runs in this process, on the same machine as the servers and PostgreSQL',
       'baseline: bench/query/register-only.main.ts (codes, places, registry; no access module / plugin / field access wrappers / audit; full-access context)',
       `full: dist/apps/api/src/main.js, NODE_ENV development, LOG_LEVEL warn, QUERY_COST_PER_MINUTE ${BENCH_COST_PER_MINUTE} (raised for the bench), `

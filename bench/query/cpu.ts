@@ -27,15 +27,32 @@ export interface CpuSplit {
   machine: number;
 }
 
-function processTicks(pid: number): number | null {
+/** Fields of /proc/<pid>/stat after the command name (which may contain spaces): state, ppid, … */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+function processTicks(pid: number): number | null {
+  const fields = statFields(pid);
+  return fields ? Number(fields[11]) + Number(fields[12]) : null; // utime + stime
+}
+
+/** A server process and its children (the workers of an API started with API_PROCESSES > 1). */
+function serverTicks(pid: number): number | null {
+  const own = processTicks(pid);
+  if (own === null) return null;
+  let total = own;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(Number(entry));
+    if (fields && Number(fields[1]) === pid) total += Number(fields[11]) + Number(fields[12]);
+  }
+  return total;
 }
 
 function machineBusyTicks(): number {
@@ -68,7 +85,7 @@ function postgresBackends(database: string): Map<number, number> {
 export function sampleCpu(serverPid: number | undefined, database: string): CpuSample | null {
   if (process.platform !== 'linux' || serverPid === undefined) return null;
   try {
-    const server = processTicks(serverPid);
+    const server = serverTicks(serverPid);
     if (server === null) return null;
     const usage = process.cpuUsage();
     return { at: Date.now(), machineBusy: machineBusyTicks(), server, postgres: postgresBackends(database), selfMicros: usage.user + usage.system };

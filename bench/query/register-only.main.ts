@@ -5,10 +5,12 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { AppConfig, ConfigError, ConfigModule, DatabaseModule, FULL_ACCESS, newContext, RedisModule, RequestContext } from '@linli/core';
+import cluster from 'cluster';
+import { AppConfig, ConfigError, ConfigModule, createLogger, DatabaseModule, FULL_ACCESS, newContext, RedisModule, RequestContext } from '@linli/core';
 import { CodesModule } from '@linli/codes';
 import { PlacesModule } from '@linli/places';
 import { RegistryModule } from '@linli/registry';
+import { runClustered } from '../../apps/api/src/cluster';
 
 /**
  * BENCH ONLY: the "register only" baseline of `npm run bench:query`. Not a product entry point.
@@ -19,7 +21,7 @@ import { RegistryModule } from '@linli/registry';
  * request gets a full-access development context. The difference between this process and the real API under the
  * same load is what identities, access rules, masking and audit cost.
  *
- * Started by bench/query.bench.ts as a child process with DATABASE_URL, PORT and LOG_LEVEL set.
+ * Started by bench/query.bench.ts as a child process with DATABASE_URL, PORT, LOG_LEVEL and API_PROCESSES set.
  */
 
 const BENCH_ACTOR = { id: 'dev:bench', kind: 'DEVELOPMENT' as const, role: 'DEVELOPMENT', departmentCode: null, sessionId: null };
@@ -48,6 +50,8 @@ class RegisterOnlyBenchModule {}
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
   if (config.get('NODE_ENV') === 'production') throw new Error('the register-only bench server grants full access to everyone; refused with NODE_ENV=production');
+  // As many processes as the API (API_PROCESSES), so that the two are compared like for like.
+  if (config.get('API_PROCESSES') > 1 && cluster.isPrimary) return runClustered(config.get('API_PROCESSES'), createLogger('warn', 'bench-register-only'));
   const app = await NestFactory.create<NestExpressApplication>(RegisterOnlyBenchModule, { logger: ['error', 'warn'], bodyParser: true });
   // Same body parser settings as apps/api/src/bootstrap.ts.
   app.useBodyParser('json', { limit: '1mb' });
