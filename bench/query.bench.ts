@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { createRequire } from 'module';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'os';
+import { cpus, loadavg, tmpdir, totalmem } from 'os';
 import { join } from 'path';
 import { parseArgs } from 'util';
 import { buildSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
@@ -19,7 +19,7 @@ import { sleep } from './support';
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
  *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full] [-- --rounds N] [-- --scenarios page,pageCount,lookup]
- *   [-- --processes N]`.
+ *   [-- --processes N] [-- --cpu-prof DIR]`.
  *
  * 1. Prepares the database `linli_bench_query` (created and migrated if needed) and fills it with the synthetic demo
  *    district (1,000,000 residents by default) unless it already holds at least that many residents; creates the demo
@@ -34,7 +34,10 @@ import { sleep } from './support';
  *    per-principal budget (the cost of each request and what the default budget would allow are printed).
  *    Unless SYNC_TARGETS_DIR is set, the API gets an empty sync targets directory (reads sync nothing, and the
  *    committed targets need legacy credentials in the environment before the API starts).
- *    Both servers run in `--processes` processes (API_PROCESSES; default: one per core, as a deployment would).
+ *    `--cpu-prof DIR` starts both servers with `node --cpu-prof` (a .cpuprofile per process in DIR, written at exit).
+ *    Both servers run as the API runs: a supervising primary with `--processes` workers (API_PROCESSES, default as
+ *    configured: 1) started with the API's V8 flags (apps/api/src/cluster.ts). On a 2-core machine that also runs
+ *    PostgreSQL and the load generator, a second worker only adds contention.
  * 4. Both servers stay up; per scenario each is warmed up, then they are measured in `--rounds` alternating windows
  *    (default 3, of duration / rounds seconds each), so that load from elsewhere on a shared machine weighs on both
  *    alike. With autocannon, three GraphQL scenarios:
@@ -149,7 +152,8 @@ function options() {
       only: { type: 'string' },
       rounds: { type: 'string', default: '3' },
       scenarios: { type: 'string', default: 'page,pageCount,lookup' },
-      processes: { type: 'string', default: String(availableParallelism()) },
+      processes: { type: 'string', default: String(AppConfig.fromEnv().get('API_PROCESSES')) },
+      'cpu-prof': { type: 'string' },
     },
     strict: true,
   });
@@ -169,6 +173,7 @@ function options() {
     only: values.only as TargetKey | undefined,
     rounds: int('rounds', values.rounds, 1, 100),
     processes: int('processes', values.processes, 1, 64),
+    cpuProfDir: values['cpu-prof'],
     scenarios: (values.scenarios ?? '').split(',').map((x) => x.trim()).filter(Boolean) as ScenarioKey[],
   };
   const known: ScenarioKey[] = ['page', 'pageCount', 'lookup'];
@@ -235,11 +240,12 @@ async function portInUse(baseUrl: string): Promise<boolean> {
 }
 
 /** Starts a server child process and waits until `ready` answers true. */
-async function startServer(label: string, script: string, port: number, env: Record<string, string>, ready: (baseUrl: string) => Promise<boolean>): Promise<Server> {
+async function startServer(label: string, script: string, port: number, env: Record<string, string>, ready: (baseUrl: string) => Promise<boolean>, cpuProfDir?: string): Promise<Server> {
   const baseUrl = `http://localhost:${port}`;
   if (await portInUse(baseUrl)) throw new Error(`port ${port} is already in use; stop that server or pass another port`);
   // The child inherits this environment (PATH, REDIS_URL …) with the bench's database and settings on top.
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'pipe'] });
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'pipe'] });
   let errors = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     errors = (errors + chunk.toString('utf8')).slice(-4000);
@@ -535,7 +541,7 @@ async function main(): Promise<void> {
     if (o.only !== 'full') {
       log('starting the register-only baseline (no access module, no plugin, no field access wrappers, no audit) …');
       const server = await startServer(TARGET_LABEL.baseline, join(__dirname, 'query', 'register-only.main.js'), o.baselinePort, childEnv,
-        async (baseUrl) => (await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: JSON_HEADERS, body: '{"query":"{ __typename }"}' })).ok);
+        async (baseUrl) => (await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: JSON_HEADERS, body: '{"query":"{ __typename }"}' })).ok, o.cpuProfDir);
       servers.push(server);
       const page = checkPage(await graphql(server.baseUrl, JSON_HEADERS, PAGE_COUNT_QUERY, { code: community.code }), server.label);
       const found = checkLookup(await graphql(server.baseUrl, JSON_HEADERS, LOOKUP_QUERY, { idNumber: ids[0] }), server.label);
@@ -548,7 +554,7 @@ async function main(): Promise<void> {
       log(`starting the API (NODE_ENV development, LOG_LEVEL warn, QUERY_COST_PER_MINUTE ${BENCH_COST_PER_MINUTE}) …`);
       const server = await startServer(TARGET_LABEL.full, join(__dirname, '..', 'apps', 'api', 'src', 'main.js'), o.port,
         { ...childEnv, QUERY_COST_PER_MINUTE: String(BENCH_COST_PER_MINUTE) },
-        async (baseUrl) => (await fetch(`${baseUrl}/health`)).ok);
+        async (baseUrl) => (await fetch(`${baseUrl}/health`)).ok, o.cpuProfDir);
       servers.push(server);
       audit = { before: await auditCount(ds), after: 0 };
       // A fresh token per scenario, so a long --duration never outlives ACCESS_TOKEN_TTL_SECONDS.

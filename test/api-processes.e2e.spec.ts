@@ -1,9 +1,10 @@
 import { execFileSync } from 'child_process';
-import { mkdtempSync } from 'fs';
+import { mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { eventually } from './support/sync-harness';
 import { API_MAIN, freePort, startProcess, WorkerProcess } from './support/processes';
+import { API_WORKER_V8_FLAGS } from '../apps/api/src/cluster';
 
 /** The pids of a process's children (the API's workers under its cluster primary). */
 function childrenOf(pid: number): number[] {
@@ -38,6 +39,9 @@ describe('the API in several processes (API_PROCESSES)', () => {
 
   it('serves one port from two worker processes and replaces a worker that dies', async () => {
     await eventually(async () => childrenOf(api.child.pid!).length === 2, 20_000, 'two workers');
+    for (const pid of childrenOf(api.child.pid!)) {
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(API_WORKER_V8_FLAGS));
+    }
     const [victim] = childrenOf(api.child.pid!);
     process.kill(victim, 'SIGKILL');
     await eventually(async () => {

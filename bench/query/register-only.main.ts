@@ -50,8 +50,8 @@ class RegisterOnlyBenchModule {}
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
   if (config.get('NODE_ENV') === 'production') throw new Error('the register-only bench server grants full access to everyone; refused with NODE_ENV=production');
-  // As many processes as the API (API_PROCESSES), so that the two are compared like for like.
-  if (config.get('API_PROCESSES') > 1 && cluster.isPrimary) return runClustered(config.get('API_PROCESSES'), createLogger('warn', 'bench-register-only'));
+  // Run as the API runs (a supervising primary, API_PROCESSES workers, the same V8 flags): compared like for like.
+  if (cluster.isPrimary) return runClustered(config.get('API_PROCESSES'), createLogger('warn', 'bench-register-only'));
   const app = await NestFactory.create<NestExpressApplication>(RegisterOnlyBenchModule, { logger: ['error', 'warn'], bodyParser: true });
   // Same body parser settings as apps/api/src/bootstrap.ts.
   app.useBodyParser('json', { limit: '1mb' });

@@ -9,8 +9,17 @@ const MAX_EARLY_EXITS = 3;
 const SHUTDOWN_GRACE_MS = 30_000;
 
 /**
- * Runs the API in `processes` worker processes that share one listening port (node:cluster). One Node process
- * saturates one core with GraphQL execution while PostgreSQL sits partly idle; a process per core uses the machine.
+ * V8 flags of every API worker, here so that every way of starting the API (npm start, the container, the benches)
+ * runs it alike. A young generation of 64 MB semi-spaces instead of V8's 16 MB: a request's objects (rows, DTOs, the
+ * response, the audit row that waits a few ms for company) mostly die young instead of being promoted and collected
+ * by the far dearer old-generation GC. In bench:query this took the full platform's page from 171 to 206–208 req/s
+ * on the same machine, at ~150 MB more address space per process.
+ */
+export const API_WORKER_V8_FLAGS = ['--max-semi-space-size=64'];
+
+/**
+ * Runs the API in `processes` worker processes that share one listening port (node:cluster), started with
+ * API_WORKER_V8_FLAGS. On a machine with cores to spare beside PostgreSQL, a process per core uses them.
  * The workers share nothing in memory: whatever must hold across them lives in PostgreSQL or Redis (the audit
  * chain, the per-principal query budget, sessions).
  *
@@ -63,5 +72,6 @@ export function runClustered(processes: number, logger: Logger): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...API_WORKER_V8_FLAGS] });
   for (let i = 0; i < processes; i++) fork();
 }

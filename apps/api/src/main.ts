@@ -7,15 +7,15 @@ import { runClustered } from './cluster';
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
   const logger = createLogger(config.get('LOG_LEVEL'), 'api');
-  const processes = config.get('API_PROCESSES');
-  if (processes > 1 && cluster.isPrimary) {
+  // The primary only supervises (one worker or more, restarted if they die, started with the API's V8 flags).
+  if (cluster.isPrimary) {
+    const processes = config.get('API_PROCESSES');
     runClustered(processes, logger);
-    logger.info({ config: config.toLoggable() }, `Linli API: ${processes} processes on http://localhost:${config.get('PORT')}/graphql (health: /health)`);
+    logger.info({ config: config.toLoggable() }, `Linli API: ${processes} process${processes === 1 ? '' : 'es'} on http://localhost:${config.get('PORT')}/graphql (health: /health)`);
     return;
   }
   const app = await createApiApp();
   await app.listen(config.get('PORT'));
-  if (processes === 1) logger.info({ config: config.toLoggable() }, `Linli API listening: http://localhost:${config.get('PORT')}/graphql (health: /health)`);
 }
 
 main().catch((err) => {

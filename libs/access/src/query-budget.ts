@@ -50,7 +50,8 @@ export class QueryBudget implements OnApplicationShutdown {
 
   private readonly now: () => number;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis, config: AppConfig, @Optional() @Inject(BUDGET_CLOCK) clock?: () => number) {
+  /** Without Redis (a command-line tool that never serves GraphQL) the budget is this process's own. */
+  constructor(@Optional() @Inject(REDIS) private readonly redis: Redis | null, config: AppConfig, @Optional() @Inject(BUDGET_CLOCK) clock?: () => number) {
     this.now = clock ?? Date.now;
     this.perMinute = config.get('QUERY_COST_PER_MINUTE');
     this.logger = createLogger(config.get('LOG_LEVEL'), 'query-budget');
@@ -95,7 +96,13 @@ export class QueryBudget implements OnApplicationShutdown {
   private async push(): Promise<void> {
     const pushed: [string, Account, number][] = [];
     for (const [principalId, account] of this.accounts) if (account.local > 0) pushed.push([principalId, account, account.local]);
-    if (pushed.length === 0 || this.redis.status === 'end') return;
+    if (pushed.length === 0 || !this.redis || this.redis.status === 'end') {
+      for (const [, account, amount] of pushed) {
+        account.local -= amount;
+        account.shared += amount;
+      }
+      return;
+    }
     const pipeline = this.redis.pipeline();
     for (const [principalId, account, amount] of pushed) {
       const key = `linli:query-budget:${account.window}:${principalId}`;

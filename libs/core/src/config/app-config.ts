@@ -8,7 +8,7 @@ import { z } from 'zod';
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  /** API processes sharing PORT (node:cluster); one per core uses a multi-core machine. */
+  /** API worker processes sharing PORT under a supervising primary (node:cluster); one per spare core. */
   API_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   DATABASE_URL: z.string().url().default('postgres://postgres@localhost:5432/linli'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
