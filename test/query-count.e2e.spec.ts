@@ -1,4 +1,7 @@
-import { QueryCounter } from '@linli/core';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
+import { QueryCounter, systemContext } from '@linli/core';
+import { ResidentsService } from '@linli/registry';
 import { TestApi, newIdNumber } from './support/api';
 
 /** A page of 50 residents with their household, members and tags costs a fixed number of SQL statements. */
@@ -40,5 +43,33 @@ describe('no N+1 in the residents page', () => {
     expect(large).toBe(small);
     expect(large).toBeGreaterThanOrEqual(5); // the counter really counts: ids, total, rows, households, members, …
     expect(large).toBeLessThanOrEqual(18); // including the five statements of the audit append
+  });
+
+  it("answers a page's households and tags from the page's own statement, without a promise per row", async () => {
+    const fields = (api.app.get(GraphQLSchemaHost).schema.getType('Resident') as GraphQLObjectType).getFields();
+    const ctx = systemContext('query-count-test');
+    const page = await api.app.get(ResidentsService).list(ctx, { divisionCode: code }, 50, null, { prefetch: { household: true, tags: true } });
+    expect(page.edges).toHaveLength(50);
+    const before = QueryCounter.shared.total;
+    const answered = page.edges.map(({ node }) => {
+      // The schema's resolvers as GraphQL execution calls them (with the access wrappers around them).
+      const household = fields.household!.resolve!(node, {}, { linli: ctx }, {} as GraphQLResolveInfo) as { id: string; householdNumber: string };
+      const tags = fields.tags!.resolve!(node, {}, { linli: ctx }, {} as GraphQLResolveInfo) as { code: string }[];
+      expect(household).not.toBeInstanceOf(Promise);
+      expect(tags).not.toBeInstanceOf(Promise);
+      return { node, household, tags };
+    });
+    expect(QueryCounter.shared.total).toBe(before);
+    // The same answers as loading them afresh, and the households still recorded for the audit trail.
+    const fresh = systemContext('query-count-fresh');
+    const service = api.app.get(ResidentsService);
+    for (const { node, household, tags } of answered) {
+      const membership = await service.membershipOf(fresh, node.id);
+      expect(household.id).toBe(membership!.householdId);
+      expect(household.householdNumber).toMatch(/^Q/);
+      expect(tags.map((t) => t.code).sort()).toEqual((await service.tagsOf(fresh, node)).map((t) => t.code).sort());
+    }
+    expect(answered.filter(({ tags }) => tags.some((t) => t.code === 'PARTY_MEMBER'))).toHaveLength(10); // one per household
+    expect([...ctx.audit.householdIds].sort()).toEqual([...new Set(answered.map((a) => a.household.id))].sort());
   });
 });

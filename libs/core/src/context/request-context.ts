@@ -54,11 +54,20 @@ export function systemContext(name: string): RequestContext {
   return newContext({ id: `system:${name}`, kind: 'SYSTEM', role: 'SYSTEM', departmentCode: null, sessionId: null }, FULL_ACCESS);
 }
 
-/** Resolver parameter decorator: `@Ctx() ctx: RequestContext`. Throws UNAUTHENTICATED when there is no actor. */
-export const Ctx = createParamDecorator((_data: unknown, execution: ExecutionContext): RequestContext => {
-  const gqlContext = GqlExecutionContext.create(execution).getContext<{ linli?: RequestContext; authError?: DomainError }>();
+/** The GraphQL context object as the API builds it: the request context, or why there is none. */
+export interface GraphQLContextValue {
+  linli?: RequestContext;
+  authError?: DomainError;
+}
+
+/** The request context of a GraphQL context object; throws UNAUTHENTICATED when there is no actor. */
+export function requestContextOf(gqlContext: GraphQLContextValue): RequestContext {
   if (!gqlContext.linli) {
     throw gqlContext.authError ?? new DomainError(ErrorCode.UNAUTHENTICATED, '未认证', 'Unauthenticated');
   }
   return gqlContext.linli;
-});
+}
+
+/** Resolver parameter decorator: `@Ctx() ctx: RequestContext`. Throws UNAUTHENTICATED when there is no actor. */
+export const Ctx = createParamDecorator((_data: unknown, execution: ExecutionContext): RequestContext =>
+  requestContextOf(GqlExecutionContext.create(execution).getContext<GraphQLContextValue>()));

@@ -1,6 +1,6 @@
 import { Args, ID, Info, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { GraphQLResolveInfo } from 'graphql';
-import { Allow, Ctx, Permission, RequestContext, selects, today } from '@linli/core';
+import { Allow, Ctx, GraphQLContextValue, Permission, RequestContext, requestContextOf, selects, today } from '@linli/core';
 import { ageOn } from '../tags/tags.service';
 import { DivisionDto, CodesService } from '@linli/codes';
 import { DwellingDto, PlacesService } from '@linli/places';
@@ -16,6 +16,7 @@ import { HistoryService } from '../history/history.service';
 import { HouseholdsService } from '../households/households.service';
 import { ResidentEventsService } from './resident-events.service';
 import { ResidentsService, toResidentDto } from './residents.service';
+import { prefetchedOf } from './prefetched';
 import { toHistoryDto } from '../history/history.dto-mapper';
 
 const KEY = { type: () => String, nullable: true, description: 'Same key and input return the first result; same key, other input is refused.' };
@@ -110,8 +111,11 @@ export class ResidentsResolver {
     return this.idempotency.run(ctx, key, 'mergeResidents', input, async (m) => toResidentDto(await this.events.mergeResidents(m, ctx, input)));
   }
 
+  // Field resolvers of Resident that run once per row take graphql-js's plain (source, args, context) arguments
+  // instead of parameter decorators: Nest then binds them as they are instead of wrapping each call in its async
+  // parameter pipeline, so they answer synchronously (household and tags when the page's statement prefetched them).
   @ResolveField(() => Int, { description: 'Age in whole years today (or at death).' })
-  age(@Parent() r: ResidentDto): number {
+  age(r: ResidentDto): number {
     return ageOn(r.birthDate, r.deceasedOn ?? today());
   }
 
@@ -121,7 +125,12 @@ export class ResidentsResolver {
   }
 
   @ResolveField(() => HouseholdDto, { nullable: true, description: 'Current household.' })
-  async household(@Ctx() ctx: RequestContext, @Parent() r: ResidentDto) {
+  household(r: ResidentDto, _args: unknown, context: GraphQLContextValue) {
+    const prefetched = prefetchedOf(r)?.household;
+    return prefetched !== undefined ? prefetched : this.householdOf(requestContextOf(context), r);
+  }
+
+  private async householdOf(ctx: RequestContext, r: ResidentDto): Promise<HouseholdDto | null> {
     const membership = await this.residentsService.membershipOf(ctx, r.id);
     return membership ? this.households.byId(ctx, membership.householdId) : null;
   }
@@ -132,12 +141,12 @@ export class ResidentsResolver {
   }
 
   @ResolveField(() => [TagDto], { description: 'Current tags, manual and derived.' })
-  tags(@Ctx() ctx: RequestContext, @Parent() r: ResidentDto) {
-    return this.residentsService.tagsOf(ctx, r);
+  tags(r: ResidentDto, _args: unknown, context: GraphQLContextValue) {
+    return prefetchedOf(r)?.tags ?? this.residentsService.tagsOf(requestContextOf(context), r);
   }
 
   @ResolveField(() => DivisionDto, { nullable: true })
-  community(@Parent() r: ResidentDto) {
+  community(r: ResidentDto) {
     return this.codes.division(r.communityCode) ?? null;
   }
 }

@@ -13,6 +13,7 @@ import { ResidentDto } from '../dtos/resident.dto';
 import { TagDto } from '../dtos/tag.dto';
 import { ManualTagRow, TagsService } from '../tags/tags.service';
 import { householdsById, toHouseholdDto } from '../households/households.service';
+import { attachPrefetched, Prefetched } from './prefetched';
 
 export function toResidentDto(r: ResidentEntity, redirectedFromId: string | null = null): ResidentDto {
   return {
@@ -95,7 +96,8 @@ export class ResidentsService {
   /**
    * A keyset-paginated page; every filter is a SQL predicate. `count` adds totalCount (only when the client asked).
    * `prefetch` joins, in the page's own statement, what the client selected below each node (current membership and
-   * household, current tags) and primes the request's loaders with it, so a page costs two statements instead of five.
+   * household, current tags), primes the request's loaders with it and attaches it to each row's DTO (prefetched.ts),
+   * so a page costs two statements instead of five and its nested fields resolve without a promise each.
    */
   async list(ctx: RequestContext, filter: ResidentFilter | null | undefined, first: number, after: string | null | undefined, options: ListOptions = {}) {
     checkPageSize(first, this.config.get('MAX_PAGE_SIZE'));
@@ -122,18 +124,29 @@ export class ResidentsService {
       options.count ? (this.dataSource.query(countSql, countParams) as Promise<{ n: number }[]>) : Promise.resolve([{ n: -1 }]),
     ]);
     const dtos = rows.map((r) => toResidentDto(r));
+    const prefetched = dtos.map((d) => {
+      const p: Prefetched = {};
+      attachPrefetched(d, p);
+      return p;
+    });
     if (withHousehold) {
       const memberships = this.membershipLoader(ctx);
       const households = householdsById(ctx, this.dataSource);
-      rows.forEach((r) => {
+      rows.forEach((r, i) => {
         memberships.prime(r.id, r.member ?? null);
-        if (r.member) households.prime(r.member.householdId, r.household && inRanges(r.household.communityCode, ctx.access.jurisdiction) ? toHouseholdDto(r.household) : null);
+        const household = r.member && r.household && inRanges(r.household.communityCode, ctx.access.jurisdiction) ? toHouseholdDto(r.household) : null;
+        if (r.member) households.prime(r.member.householdId, household);
+        prefetched[i]!.household = household;
       });
     }
     if (withTags) {
       const tags = this.tags.residentTags(dtos, rows.flatMap((r) => r.tags ?? []));
       const loader = this.tagLoader(ctx);
-      dtos.forEach((d) => loader.prime(d, tags.get(d.id) ?? []));
+      dtos.forEach((d, i) => {
+        const own = tags.get(d.id) ?? [];
+        loader.prime(d, own);
+        prefetched[i]!.tags = own;
+      });
     }
     return toConnection(dtos, first, (r) => `${r.communityCode}|${r.id}`, n, !!after);
   }
