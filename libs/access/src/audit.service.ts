@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'crypto';
 import { DataSource } from 'typeorm';
-import { AppConfig, RequestContext } from '@linli/core';
+import { AppConfig, queryPrepared, RequestContext } from '@linli/core';
 import { AuditLogEntity } from './entities/identity.entities';
 
 export type AuditOutcome = 'OK' | 'DENIED' | 'ERROR';
@@ -16,6 +16,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** This many waiting rows go to the database at once, without waiting out the flush delay. */
 const FLUSH_AT = 16;
+/** One call appends a batch of rows and links their hashes (migration 1765100000000). */
+const APPEND_MANY = 'SELECT audit_append_many($1::jsonb)';
 
 /** The digest of a row's content: its fields in a fixed order. */
 function contentDigest(row: Record<string, unknown>): string {
@@ -104,7 +106,7 @@ export class AuditService {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
     const batch = this.pending.splice(0, 500);
-    this.dataSource.query(`SELECT audit_append_many($1::jsonb)`, [JSON.stringify(batch.map((b) => b.row))])
+    queryPrepared(this.dataSource, APPEND_MANY, [JSON.stringify(batch.map((b) => b.row))])
       .then(() => batch.forEach((b) => b.resolve()), (err: unknown) => batch.forEach((b) => b.reject(err)))
       .finally(() => {
         this.flushing = false;

@@ -3,6 +3,7 @@ export * from './config/config.module';
 export * from './database/database.module';
 export * from './database/postgres-options';
 export * from './database/query-counter';
+export * from './database/prepared';
 export * from './errors/domain-error';
 export * from './errors/graphql-errors';
 export * from './context/request-context';

@@ -4,7 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { CodesService, normalizeIdNumber } from '@linli/codes';
 import {
-  AppConfig, checkPageSize, decodeCursor, DomainError, inRanges, rangesSql, RequestContext, requestLoader, requireUuid, toConnection,
+  AppConfig, checkPageSize, decodeCursor, DomainError, inRanges, queryPrepared, rangesSql, RequestContext, requestLoader, requireUuid,
+  toConnection,
 } from '@linli/core';
 import { ResidenceEntity, ResidentEntity } from '../entities/resident.entity';
 import { HouseholdEntity, HouseholdMemberEntity } from '../entities/household.entity';
@@ -65,6 +66,9 @@ const RESIDENT_COLUMNS = `r.id, r.id_type AS "idType", r.id_number AS "idNumber"
   r.move_out_reason AS "moveOutReason", r.move_out_destination AS "moveOutDestination", r.deceased_on::text AS "deceasedOn",
   r.merged_into_id AS "mergedIntoId", r.source, r.version, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 
+/** The lookup by ID number, among live residents (a merged record's number belongs to its survivor). */
+const BY_ID_NUMBER = `SELECT ${RESIDENT_COLUMNS} FROM resident r WHERE r.id_number = $1 AND r.merged_into_id IS NULL`;
+
 /** Reading the register: lookups, filtered pages, and batched loaders for nested fields. */
 @Injectable()
 export class ResidentsService {
@@ -88,8 +92,7 @@ export class ResidentsService {
   async byIdNumber(ctx: RequestContext, idNumber: string): Promise<ResidentDto | null> {
     const normalized = normalizeIdNumber(idNumber ?? '');
     if (!normalized || normalized.length > 40) throw DomainError.badInput('idNumber', '证件号码不能为空', 'ID number is required');
-    const [row]: ResidentEntity[] = await this.dataSource.query(
-      `SELECT ${RESIDENT_COLUMNS} FROM resident r WHERE r.id_number = $1 AND r.merged_into_id IS NULL`, [normalized]);
+    const [row] = await queryPrepared<ResidentEntity>(this.dataSource, BY_ID_NUMBER, [normalized]);
     return row && inRanges(row.communityCode, ctx.access.jurisdiction) ? toResidentDto(row) : null;
   }
 
@@ -120,8 +123,8 @@ export class ResidentsService {
       FROM resident r ${withHousehold ? PREFETCH_HOUSEHOLD : ''} ${withTags ? PREFETCH_TAGS : ''}
       WHERE ${where}${keyset} ORDER BY r.community_code, r.id LIMIT $${params.length}`;
     const [rows, [{ n }]] = await Promise.all([
-      this.dataSource.query(pageSql, params) as Promise<PageRow[]>,
-      options.count ? (this.dataSource.query(countSql, countParams) as Promise<{ n: number }[]>) : Promise.resolve([{ n: -1 }]),
+      queryPrepared<PageRow>(this.dataSource, pageSql, params),
+      options.count ? queryPrepared<{ n: number }>(this.dataSource, countSql, countParams) : Promise.resolve([{ n: -1 }]),
     ]);
     const dtos = rows.map((r) => toResidentDto(r));
     const prefetched = dtos.map((d) => {
