@@ -12,6 +12,7 @@ export * from './logging/logger';
 export * from './validation/input';
 export * from './graphql/json.scalar';
 export * from './context/loaders';
+export * from './context/coalescing-loader';
 export * from './redis/redis.module';
 export * from './context/access';
 export * from './context/allow.decorator';

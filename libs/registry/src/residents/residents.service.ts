@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { CodesService, normalizeIdNumber } from '@linli/codes';
 import {
-  AppConfig, checkPageSize, decodeCursor, DomainError, inRanges, queryPrepared, rangesSql, RequestContext, requestLoader, requireUuid,
+  AppConfig, checkPageSize, CoalescingLoader, decodeCursor, DomainError, inRanges, queryPrepared, rangesSql, RequestContext, requestLoader, requireUuid,
   toConnection,
 } from '@linli/core';
 import { ResidenceEntity, ResidentEntity } from '../entities/resident.entity';
@@ -66,12 +66,24 @@ const RESIDENT_COLUMNS = `r.id, r.id_type AS "idType", r.id_number AS "idNumber"
   r.move_out_reason AS "moveOutReason", r.move_out_destination AS "moveOutDestination", r.deceased_on::text AS "deceasedOn",
   r.merged_into_id AS "mergedIntoId", r.source, r.version, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 
-/** The lookup by ID number, among live residents (a merged record's number belongs to its survivor). */
-const BY_ID_NUMBER = `SELECT ${RESIDENT_COLUMNS} FROM resident r WHERE r.id_number = $1 AND r.merged_into_id IS NULL`;
+/**
+ * Lookups by ID number, among live residents (a merged record's number belongs to its survivor), for a batch of
+ * numbers: the partial unique index `resident_id_number_live` answers each with at most one row.
+ */
+const BY_ID_NUMBERS = `SELECT ${RESIDENT_COLUMNS} FROM resident r WHERE r.id_number = ANY($1::text[]) AND r.merged_into_id IS NULL`;
 
 /** Reading the register: lookups, filtered pages, and batched loaders for nested fields. */
 @Injectable()
 export class ResidentsService {
+  /**
+   * Lookups by ID number from concurrent requests share a statement (the SQL does not depend on who asks; each
+   * caller's jurisdiction is applied to its own answer).
+   */
+  private readonly byIdNumbers = new CoalescingLoader<string, ResidentEntity>(async (numbers) => {
+    const rows = await queryPrepared<ResidentEntity>(this.dataSource, BY_ID_NUMBERS, [numbers]);
+    return new Map(rows.map((r) => [r.idNumber!, r]));
+  });
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly codes: CodesService,
@@ -92,7 +104,7 @@ export class ResidentsService {
   async byIdNumber(ctx: RequestContext, idNumber: string): Promise<ResidentDto | null> {
     const normalized = normalizeIdNumber(idNumber ?? '');
     if (!normalized || normalized.length > 40) throw DomainError.badInput('idNumber', '证件号码不能为空', 'ID number is required');
-    const [row] = await queryPrepared<ResidentEntity>(this.dataSource, BY_ID_NUMBER, [normalized]);
+    const row = await this.byIdNumbers.get(normalized);
     return row && inRanges(row.communityCode, ctx.access.jurisdiction) ? toResidentDto(row) : null;
   }
 
