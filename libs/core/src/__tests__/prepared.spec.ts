@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { postgresOptions } from '../database/postgres-options';
 import { AppConfig } from '../config/app-config';
 import { QueryCounter } from '../database/query-counter';
@@ -9,7 +9,7 @@ import { queryPrepared } from '../database/prepared';
 describe('queryPrepared', () => {
   let ds: DataSource;
   beforeAll(async () => {
-    ds = new DataSource({ ...(postgresOptions(AppConfig.fromEnv()) as PostgresConnectionOptions), poolSize: 1 });
+    ds = new DataSource({ ...(postgresOptions(AppConfig.fromEnv()) as PostgresDataSourceOptions), poolSize: 1 });
     await ds.initialize();
   });
   afterAll(() => ds.destroy());
