@@ -270,4 +270,31 @@ describe('zz-grid simulator + sql-staging adapter (MariaDB)', () => {
       await conn.end();
     }
   });
+
+  it('sweeps without waiting for writers, and re-checks a row written before an earlier sweep but committed after it', async () => {
+    const writer = await mysql.createConnection(`${SERVER}/${DATABASE}`);
+    const key = generateIdNumber('330203', '1977-03-03', 21);
+    try {
+      await sim.process();
+      await writer.query('START TRANSACTION');
+      // A valid row, and beside it a verdict that is wrong for it: the next sweep that sees the row must correct it.
+      await writer.query('INSERT INTO stg_person (IDCARDNO, GENDER, EDUCATION) VALUES (?, 101, 304)', [key]);
+      await writer.query("INSERT INTO stg_error (IDCARDNO, ERR_MSG) VALUES (?, 'stale verdict')", [key]);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // The writer still holds its rows: the sweep neither waits for them nor sees them.
+      const started = Date.now();
+      await sim.process();
+      expect(Date.now() - started).toBeLessThan(1000);
+      await writer.query('COMMIT');
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // The next sweep re-checks the rows changed since the previous one began; the committed row counts as changed
+      // since then, although it was written more than a second before that sweep.
+      expect((await sim.records()).find((r) => r.IDCARDNO === key)).toMatchObject({ GENDER: 101, ERR_MSG: null });
+    } finally {
+      await writer.query('ROLLBACK').catch(() => undefined);
+      await writer.query('DELETE FROM stg_person WHERE IDCARDNO = ?', [key]);
+      await writer.end();
+    }
+    expect((await sim.records()).find((r) => r.IDCARDNO === key)).toBeUndefined();
+  });
 });
