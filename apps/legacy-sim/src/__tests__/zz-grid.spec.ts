@@ -184,6 +184,40 @@ describe('zz-grid simulator + sql-staging adapter (MariaDB)', () => {
     expect((await sim.records()).filter((r) => r.IDCARDNO === a || r.IDCARDNO === c).map((r) => r.NAME).sort()).toEqual(['批量丙', '批量甲二']);
   });
 
+  it('takes removals of a batch together: logged out, removed and updated records side by side, a stale one left alone', async () => {
+    const keys = [31, 33, 35, 37].map((seq) => generateIdNumber('330203', '1986-08-08', seq));
+    await adapter.deliverMany!(keys.map((k, i) => record(k, 2, { ...womanFields, NAME: `批量${i}` })), signal());
+    const results = await adapter.deliverMany!([
+      record(keys[0], 3, {}, 'DELETE'),
+      record(keys[1], 3, {}, 'DELETE'),
+      record(keys[2], 3, { ...womanFields, NAME: '不再流动', inflowingDate: null, ACCOUNTNUMBER: null }),
+      record(keys[3], 1, {}, 'DELETE'), // older than what the target holds
+    ], signal());
+    expect(results).toEqual([
+      { kind: 'DELIVERED', targetRef: null },
+      { kind: 'DELIVERED', targetRef: null },
+      { kind: 'DELIVERED', targetRef: null },
+      { kind: 'DELIVERED', targetRef: null, duplicate: true },
+    ]);
+    const held = new Map((await sim.records()).filter((r) => keys.includes(r.IDCARDNO)).map((r) => [r.IDCARDNO, r]));
+    for (const k of keys.slice(0, 2)) {
+      expect(held.get(k)).toMatchObject({ floating: { logOut: 1, logoutReason: '注销' }, household: null });
+      expect(held.get(k)?.['NAME']).toBeUndefined();
+    }
+    expect(held.get(keys[2])).toMatchObject({ NAME: '不再流动', UPDATE_VERSION: 3, floating: { logOut: 1 }, household: null });
+    expect(held.get(keys[3])).toMatchObject({ NAME: '批量3', UPDATE_VERSION: 2, floating: { logOut: 0 }, household: { ACCOUNTNUMBER: 'H330203004001' } });
+  });
+
+  it('delivers concurrent batches of new keys in interleaved order, a deadlock victim running again', async () => {
+    // Batches in key order whose keys interleave: their version reads lock the gaps where the others insert.
+    const keys = Array.from({ length: 240 }, (_, i) => generateIdNumber('330203', '1991-09-09', 100 + i)).sort();
+    const batches = Array.from({ length: 8 }, (_, b) => keys.filter((_, i) => i % 8 === b));
+    const results = await Promise.all(batches.map((batch) => adapter.deliverMany!(batch.map((k) => record(k, 1, womanFields)), AbortSignal.timeout(20_000))));
+    expect(results.flat().filter((r) => r.kind !== 'DELIVERED')).toEqual([]);
+    const held = new Set((await sim.records()).map((r) => r.IDCARDNO));
+    expect(keys.filter((k) => !held.has(k))).toEqual([]);
+  });
+
   it('answers REJECTED for a malformed ID number', async () => {
     const result = await adapter.deliver(record('330203900501002', 1, womanFields), signal());
     expect(result).toEqual({ kind: 'REJECTED', answer: expect.stringContaining('IDCARDNO malformed') });
