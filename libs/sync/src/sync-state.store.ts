@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { HUB_VIEW_SELECT } from './mapping/record-view';
 
 export interface SyncStateRow {
   target: string;
@@ -182,10 +183,32 @@ export const STATES_AND_EVENTS_SQL = `SELECT ids.id::text AS id, s.applied_event
   FROM unnest($2::uuid[]) AS ids(id)
   LEFT JOIN sync_state s ON s.target = $1 AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = ids.id`;
 
+/**
+ * What a delivery batch reads, in one statement and hence one snapshot: per job, the target's state of the record,
+ * the latest outbox event that touched its view (as STATES_AND_EVENTS_SQL), and the view itself (HUB_VIEW_SELECT as
+ * JSON) unless the job is stale (its event is at or below the one the target holds). Parameters: the target, the
+ * residents' ids, the jobs' events (same order).
+ */
+export const BATCH_READS_SQL = `SELECT ids.id::text AS id, s.applied_event::text AS applied, s.status, s.delivered_at IS NOT NULL AS delivered,
+       GREATEST(
+        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = ids.id),
+        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
+          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = ids.id AND hm.to_date IS NULL))::text AS event,
+       row_to_json(v) AS view
+  FROM unnest($2::uuid[], $3::bigint[]) AS ids(id, job_event)
+  LEFT JOIN sync_state s ON s.target = $1 AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = ids.id
+  LEFT JOIN LATERAL (${HUB_VIEW_SELECT}
+      WHERE r.id = ids.id AND NOT (s.status IS NOT NULL AND COALESCE(s.applied_event, -1) >= ids.job_event AND ids.job_event > 0)) v ON TRUE`;
+
 export interface StateAndEventRow {
   id: string;
   applied: string | null;
   status: string | null;
   delivered: boolean;
   event: string | null;
+}
+
+export interface BatchReadRow extends StateAndEventRow {
+  /** The record's view (a row of HUB_VIEW_SELECT), null for a stale job or a record that is gone. */
+  view: unknown;
 }

@@ -184,6 +184,40 @@ describe('zz-grid simulator + sql-staging adapter (MariaDB)', () => {
     expect((await sim.records()).filter((r) => r.IDCARDNO === a || r.IDCARDNO === c).map((r) => r.NAME).sort()).toEqual(['批量丙', '批量甲二']);
   });
 
+  it('takes removals of a batch together: logged out, removed and updated records side by side, a stale one left alone', async () => {
+    const keys = [31, 33, 35, 37].map((seq) => generateIdNumber('330203', '1986-08-08', seq));
+    await adapter.deliverMany!(keys.map((k, i) => record(k, 2, { ...womanFields, NAME: `批量${i}` })), signal());
+    const results = await adapter.deliverMany!([
+      record(keys[0], 3, {}, 'DELETE'),
+      record(keys[1], 3, {}, 'DELETE'),
+      record(keys[2], 3, { ...womanFields, NAME: '不再流动', inflowingDate: null, ACCOUNTNUMBER: null }),
+      record(keys[3], 1, {}, 'DELETE'), // older than what the target holds
+    ], signal());
+    expect(results).toEqual([
+      { kind: 'DELIVERED', targetRef: null },
+      { kind: 'DELIVERED', targetRef: null },
+      { kind: 'DELIVERED', targetRef: null },
+      { kind: 'DELIVERED', targetRef: null, duplicate: true },
+    ]);
+    const held = new Map((await sim.records()).filter((r) => keys.includes(r.IDCARDNO)).map((r) => [r.IDCARDNO, r]));
+    for (const k of keys.slice(0, 2)) {
+      expect(held.get(k)).toMatchObject({ floating: { logOut: 1, logoutReason: '注销' }, household: null });
+      expect(held.get(k)?.['NAME']).toBeUndefined();
+    }
+    expect(held.get(keys[2])).toMatchObject({ NAME: '不再流动', UPDATE_VERSION: 3, floating: { logOut: 1 }, household: null });
+    expect(held.get(keys[3])).toMatchObject({ NAME: '批量3', UPDATE_VERSION: 2, floating: { logOut: 0 }, household: { ACCOUNTNUMBER: 'H330203004001' } });
+  });
+
+  it('delivers concurrent batches of new keys in interleaved order, a deadlock victim running again', async () => {
+    // Batches in key order whose keys interleave: their version reads lock the gaps where the others insert.
+    const keys = Array.from({ length: 240 }, (_, i) => generateIdNumber('330203', '1991-09-09', 100 + i)).sort();
+    const batches = Array.from({ length: 8 }, (_, b) => keys.filter((_, i) => i % 8 === b));
+    const results = await Promise.all(batches.map((batch) => adapter.deliverMany!(batch.map((k) => record(k, 1, womanFields)), AbortSignal.timeout(20_000))));
+    expect(results.flat().filter((r) => r.kind !== 'DELIVERED')).toEqual([]);
+    const held = new Set((await sim.records()).map((r) => r.IDCARDNO));
+    expect(keys.filter((k) => !held.has(k))).toEqual([]);
+  });
+
   it('answers REJECTED for a malformed ID number', async () => {
     const result = await adapter.deliver(record('330203900501002', 1, womanFields), signal());
     expect(result).toEqual({ kind: 'REJECTED', answer: expect.stringContaining('IDCARDNO malformed') });
@@ -269,5 +303,32 @@ describe('zz-grid simulator + sql-staging adapter (MariaDB)', () => {
     } finally {
       await conn.end();
     }
+  });
+
+  it('sweeps without waiting for writers, and re-checks a row written before an earlier sweep but committed after it', async () => {
+    const writer = await mysql.createConnection(`${SERVER}/${DATABASE}`);
+    const key = generateIdNumber('330203', '1977-03-03', 21);
+    try {
+      await sim.process();
+      await writer.query('START TRANSACTION');
+      // A valid row, and beside it a verdict that is wrong for it: the next sweep that sees the row must correct it.
+      await writer.query('INSERT INTO stg_person (IDCARDNO, GENDER, EDUCATION) VALUES (?, 101, 304)', [key]);
+      await writer.query("INSERT INTO stg_error (IDCARDNO, ERR_MSG) VALUES (?, 'stale verdict')", [key]);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // The writer still holds its rows: the sweep neither waits for them nor sees them.
+      const started = Date.now();
+      await sim.process();
+      expect(Date.now() - started).toBeLessThan(1000);
+      await writer.query('COMMIT');
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // The next sweep re-checks the rows changed since the previous one began; the committed row counts as changed
+      // since then, although it was written more than a second before that sweep.
+      expect((await sim.records()).find((r) => r.IDCARDNO === key)).toMatchObject({ GENDER: 101, ERR_MSG: null });
+    } finally {
+      await writer.query('ROLLBACK').catch(() => undefined);
+      await writer.query('DELETE FROM stg_person WHERE IDCARDNO = ?', [key]);
+      await writer.end();
+    }
+    expect((await sim.records()).find((r) => r.IDCARDNO === key)).toBeUndefined();
   });
 });

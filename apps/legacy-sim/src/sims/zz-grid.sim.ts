@@ -26,8 +26,17 @@ import { Chaos, Simulator } from '../chaos';
  * are not checked), GENDER is empty or not a `sex` id of sys_dict, or NATION / EDUCATION are given and are not ids
  * of their dictionary. The check runs inside the database as each row lands (triggers on stg_person call the
  * procedure `stg_person_validate`, so a writer sees its verdict in stg_error inside its own transaction), and a
- * sweep re-checks every row periodically (`processIntervalMs`) and before `records()`; a row that became valid
- * loses its error.
+ * processing sweep runs periodically (`processIntervalMs`) and before `records()`; a row that became valid loses its
+ * error. The sweep works the way a legacy system's incremental job does, without holding up the writers:
+ *   - it re-checks the rows changed since its previous sweep (UPDATED_AT, indexed), and every row when the dictionary
+ *     changed (or on its first sweep);
+ *   - it finds the rows whose verdict in stg_error is out of date with plain, non-locking reads (READ COMMITTED), and
+ *     locks only those rows (usually none) to write their verdicts;
+ *   - "changed since the previous sweep" counts from the start of the oldest transaction that was open when that
+ *     sweep began (less a second, UPDATED_AT has whole seconds): a row written before the sweep but committed after
+ *     it is still re-checked next time.
+ * Before this, each sweep re-checked every row with INSERT … SELECT under shared locks on the whole table, and the
+ * writers queued behind it (docs/sync.md, Measured).
  *
  * Chaos: the hub talks SQL to the database, not to this process, so there is no request to answer with 429 / 503
  * / 500 or to leave hanging, and no acknowledgement to repeat: those settings do not apply here. DOWN applies: while
@@ -117,6 +126,8 @@ const DDL: string[] = [
      UPDATE_VERSION INT NOT NULL DEFAULT 0,
      UPDATED_AT DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // What the processing sweep reads to find the rows changed since its previous run.
+  'CREATE INDEX IF NOT EXISTS stg_person_updated_at ON stg_person (UPDATED_AT)',
   `CREATE TABLE IF NOT EXISTS stg_floating (
      IDCARDNO VARCHAR(18) NOT NULL PRIMARY KEY,
      inflowingReason VARCHAR(50) NULL,
@@ -191,6 +202,10 @@ export class ZzGridSimulator implements Simulator {
   private queue: Promise<unknown> = Promise.resolve();
   private locked = false;
   private timers: NodeJS.Timeout[] = [];
+  /** Where the next sweep starts (server time, 'YYYY-MM-DD hh:mm:ss'); null: re-check every row. */
+  private sweepFrom: string | null = null;
+  /** The dictionary as the previous sweep saw it; a change means every row is checked again. */
+  private dictionarySeen: string | null = null;
   private readonly server: { host: string; port: number; user: string | undefined; password: string | undefined };
 
   constructor(private readonly options: ZzGridSimulatorOptions) {
@@ -211,7 +226,9 @@ export class ZzGridSimulator implements Simulator {
       await conn.query(`CREATE DATABASE IF NOT EXISTS \`${this.options.database}\` CHARACTER SET utf8mb4`);
       await conn.query(`USE \`${this.options.database}\``);
       // The simulator's own waits (taking the downtime locks) must not hang for the server default of a day.
-      await conn.query('SET SESSION lock_wait_timeout = 10');
+      await conn.query('SET SESSION lock_wait_timeout = 10, innodb_lock_wait_timeout = 10');
+      // The sweep reads committed rows without locking them and locks only the rows whose verdict it changes.
+      await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
       for (const statement of DDL) await conn.query(statement);
       await conn.query('INSERT IGNORE INTO sys_dict (id, dict_type, code, name) VALUES ?', [ZZ_GRID_DICTIONARY.map((d) => [d.id, d.type, d.code, d.name])]);
     } catch (err) {
@@ -220,6 +237,8 @@ export class ZzGridSimulator implements Simulator {
     }
     this.connection = conn;
     this.locked = false;
+    this.sweepFrom = null;
+    this.dictionarySeen = null;
     this.timers.push(setInterval(() => void this.syncChaos().catch(() => undefined), 100));
     const every = this.options.processIntervalMs ?? 2000;
     if (every > 0) this.timers.push(setInterval(() => void this.process().catch(() => undefined), every));
@@ -251,23 +270,66 @@ export class ZzGridSimulator implements Simulator {
     });
   }
 
-  /** The processing sweep: re-checks every staged person row against the rules and the current dictionary. */
+  /**
+   * The processing sweep: re-checks the person rows changed since the previous sweep (every row when the dictionary
+   * changed), and brings stg_error up to date for those whose verdict it holds is out of date.
+   */
   async process(): Promise<void> {
     await this.serial(async (conn) => {
       if (this.locked) return; // the system is down: nothing is processed
-      await conn.query(
-        `DELETE stg_error FROM stg_error LEFT JOIN stg_person ON stg_person.IDCARDNO = stg_error.IDCARDNO
-          WHERE stg_person.IDCARDNO IS NULL
-             OR stg_person_check(stg_person.IDCARDNO, stg_person.GENDER, stg_person.NATION, stg_person.EDUCATION) IS NULL`,
+      const rows = async (sql: string, params: unknown[] = []): Promise<Row[]> => (await conn.query(sql, params))[0] as Row[];
+      // Where the next sweep will start: before anything a transaction still open now may have written.
+      const [clock] = await rows(
+        `SELECT DATE_FORMAT(LEAST(NOW(), COALESCE((SELECT MIN(trx_started) FROM information_schema.INNODB_TRX), NOW())) - INTERVAL 1 SECOND,
+                            '%Y-%m-%d %H:%i:%s') AS next`,
       );
-      await conn.query(
-        `INSERT INTO stg_error (IDCARDNO, ERR_MSG, CHECKED_AT)
-         SELECT checked.IDCARDNO, checked.msg, NOW()
-           FROM (SELECT IDCARDNO, stg_person_check(IDCARDNO, GENDER, NATION, EDUCATION) AS msg FROM stg_person) checked
-          WHERE checked.msg IS NOT NULL
-         ON DUPLICATE KEY UPDATE ERR_MSG = VALUES(ERR_MSG), CHECKED_AT = NOW()`,
+      const [dict] = await rows(`SELECT CONCAT(COUNT(*), ':', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', id, dict_type, code, name))), 0)) AS seen FROM sys_dict`);
+      const dictionary = String(dict!['seen']);
+      const from = dictionary === this.dictionarySeen ? this.sweepFrom : null;
+      // Plain SELECTs: consistent reads of committed rows, no locks. A row's verdict and its error row are read in
+      // one snapshot, so a row whose writer's trigger already gave it the right verdict is not a candidate.
+      const stale = await rows(
+        `SELECT p.IDCARDNO AS k FROM stg_person p LEFT JOIN stg_error e ON e.IDCARDNO = p.IDCARDNO
+          WHERE ${from === null ? 'TRUE' : 'p.UPDATED_AT >= ?'}
+            AND NOT (stg_person_check(p.IDCARDNO, p.GENDER, p.NATION, p.EDUCATION) <=> e.ERR_MSG)`,
+        from === null ? [] : [from],
       );
+      const orphans = await rows('SELECT e.IDCARDNO AS k FROM stg_error e LEFT JOIN stg_person p ON p.IDCARDNO = e.IDCARDNO WHERE p.IDCARDNO IS NULL');
+      const keys = [...new Set([...stale, ...orphans].map((r) => String(r['k'])))].sort();
+      for (let i = 0; i < keys.length; i += 500) await this.recheck(conn, keys.slice(i, i + 500));
+      this.sweepFrom = String(clock!['next']);
+      this.dictionarySeen = dictionary;
     });
+  }
+
+  /**
+   * Writes the verdicts of `keys` in one short transaction that locks their person rows (in key order, as a writer
+   * does), so a writer changing one of them meanwhile waits and its own trigger has the last word.
+   */
+  private async recheck(conn: mysql.Connection, keys: string[]): Promise<void> {
+    await conn.query('START TRANSACTION');
+    try {
+      const [checked] = await conn.query(
+        `SELECT IDCARDNO AS k, stg_person_check(IDCARDNO, GENDER, NATION, EDUCATION) AS msg FROM stg_person
+          WHERE IDCARDNO IN (?) ORDER BY IDCARDNO FOR UPDATE`,
+        [keys],
+      );
+      const verdicts = new Map((checked as Row[]).map((r) => [String(r['k']), r['msg'] === null ? null : String(r['msg'])]));
+      const valid = keys.filter((k) => (verdicts.get(k) ?? null) === null);
+      const invalid = keys.filter((k) => (verdicts.get(k) ?? null) !== null);
+      if (valid.length) await conn.query('DELETE FROM stg_error WHERE IDCARDNO IN (?)', [valid]);
+      if (invalid.length) {
+        await conn.query(
+          `INSERT INTO stg_error (IDCARDNO, ERR_MSG, CHECKED_AT) VALUES ${invalid.map(() => '(?, ?, NOW())').join(', ')}
+           ON DUPLICATE KEY UPDATE ERR_MSG = VALUES(ERR_MSG), CHECKED_AT = NOW()`,
+          invalid.flatMap((k) => [k, verdicts.get(k)!]),
+        );
+      }
+      await conn.query('COMMIT');
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   async records(): Promise<ZzGridRecord[]> {

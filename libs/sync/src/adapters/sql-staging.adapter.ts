@@ -142,11 +142,20 @@ function maskQuoted(message: string): string {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
+/** One SQL statement and its parameters. */
+interface Statement {
+  sql: string;
+  params: SqlValue[];
+}
+
 /** One checked-out connection, the same shape for both drivers. */
 interface StagingSession {
   query(sql: string, params: SqlValue[]): Promise<Row[]>;
-  begin(): Promise<void>;
-  commit(): Promise<void>;
+  /**
+   * Runs statements in order and returns the rows of each; the first failure stops the rest. MySQL sends them in one
+   * round trip (a multi-statement query); PostgreSQL runs them one by one.
+   */
+  script(statements: Statement[]): Promise<Row[][]>;
   rollback(): Promise<void>;
   /** Back to the pool. */
   release(): void;
@@ -160,8 +169,12 @@ interface StagingDriver {
   param(n: number): string;
   /** INSERT … of `rows` rows (key first, then the columns) that replaces the columns of a key already there. */
   upsert(table: string, key: string, columns: string[], rows?: number): string;
+  /** The statement that opens a transaction. */
+  readonly begin: string;
   session(): Promise<StagingSession>;
   classify(err: unknown): DeliveryResult;
+  /** The database chose this transaction as a deadlock victim and rolled it back whole: it can simply run again. */
+  isDeadlock(err: unknown): boolean;
   close(): Promise<void>;
 }
 
@@ -195,9 +208,14 @@ class MysqlDriver implements StagingDriver {
       charset: 'utf8mb4',
       supportBigNumbers: true,
       bigNumberStrings: true,
+      // A delivery batch's writes, its error-table read and its COMMIT go in one round trip (`script`). Every value
+      // is a placeholder and every identifier is checked by the endpoint schema.
+      multipleStatements: true,
     });
     this.lockWaitSeconds = Math.max(1, Math.ceil(settings.lockWaitMs / 1000));
   }
+
+  readonly begin = 'START TRANSACTION';
 
   quote(name: string): string {
     return `\`${name}\``;
@@ -231,8 +249,13 @@ class MysqlDriver implements StagingDriver {
         const [rows] = await conn.query(sql, params);
         return Array.isArray(rows) ? (rows as Row[]) : [];
       },
-      begin: () => conn.beginTransaction(),
-      commit: () => conn.commit(),
+      script: async (statements) => {
+        if (statements.length === 0) return [];
+        const [result] = await conn.query(statements.map((st) => st.sql).join(';\n'), statements.flatMap((st) => st.params));
+        // One statement answers with its own result; several with one result per statement.
+        const results: unknown[] = statements.length === 1 ? [result] : (result as unknown[]);
+        return results.map((r) => (Array.isArray(r) ? (r as Row[]) : []));
+      },
       rollback: () => conn.rollback(),
       release: () => conn.release(),
       destroy: () => {
@@ -272,6 +295,10 @@ class MysqlDriver implements StagingDriver {
     }
   }
 
+  isDeadlock(err: unknown): boolean {
+    return errorProp(err, 'errno') === 1213;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -302,6 +329,8 @@ class PostgresDriver implements StagingDriver {
     this.pool.on('error', () => undefined);
   }
 
+  readonly begin = 'BEGIN';
+
   quote(name: string): string {
     return `"${name}"`;
   }
@@ -327,8 +356,11 @@ class PostgresDriver implements StagingDriver {
     };
     return {
       query: async (sql, params) => (await client.query(sql, params)).rows as Row[],
-      begin: async () => void (await client.query('BEGIN')),
-      commit: async () => void (await client.query('COMMIT')),
+      script: async (statements) => {
+        const results: Row[][] = [];
+        for (const st of statements) results.push((await client.query(st.sql, st.params)).rows as Row[]);
+        return results;
+      },
       rollback: async () => void (await client.query('ROLLBACK')),
       release: () => finish(false),
       destroy: () => finish(true),
@@ -350,10 +382,20 @@ class PostgresDriver implements StagingDriver {
     return { kind: 'RETRY', reason: `${code}: ${maskQuoted(text)}`, countsAsAttempt: true };
   }
 
+  isDeadlock(err: unknown): boolean {
+    return errorProp(err, 'code') === '40P01';
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
 }
+
+/**
+ * How often a batch chosen as a deadlock victim runs before its records are answered RETRY; it runs again after a
+ * pause of a few milliseconds (random, growing), so that it does not meet the same transactions in the same order.
+ */
+const DEADLOCK_TRIES = 5;
 
 class AbortedError extends Error {}
 
@@ -370,18 +412,7 @@ class SqlStagingAdapter implements RealtimeAdapter {
 
   async deliver(record: OutboundRecord, signal: AbortSignal): Promise<DeliveryResult> {
     try {
-      return await this.inSession(signal, async (s) => {
-        await s.begin();
-        try {
-          const result = await this.write(s, record);
-          if (result.kind === 'DELIVERED' && result.duplicate) await s.rollback();
-          else await s.commit();
-          return result;
-        } catch (err) {
-          await s.rollback().catch(() => undefined);
-          throw err;
-        }
-      });
+      return (await this.transaction(signal, [record]))[0];
     } catch (err) {
       if (err instanceof AbortedError || signal.aborted) return { kind: 'RETRY', reason: this.abortReason(signal), countsAsAttempt: true };
       return this.driver.classify(err);
@@ -394,24 +425,17 @@ class SqlStagingAdapter implements RealtimeAdapter {
    * answer `deliver` would give it. If a statement fails, the transaction is rolled back: a failure the target would
    * repeat for everyone (lock wait, connection) is every record's answer; a record the target refuses (bad data) is
    * isolated by delivering the batch again one record per transaction, so it does not take the others down with it.
+   * On MySQL the transaction is two round trips: the version read, then every write with the error-table read and the
+   * COMMIT (`writeMany`).
    */
   async deliverMany(records: OutboundRecord[], signal: AbortSignal): Promise<DeliveryResult[]> {
     if (records.length <= 1 || new Set(records.map((r) => r.key)).size < records.length) return Promise.all(records.map((r) => this.deliver(r, signal)));
     const order = records.map((_, i) => i).sort((a, b) => (records[a].key < records[b].key ? -1 : records[a].key > records[b].key ? 1 : 0));
     try {
-      return await this.inSession(signal, async (s) => {
-        await s.begin();
-        try {
-          const sorted = await this.writeMany(s, order.map((i) => records[i]));
-          await s.commit();
-          const results: DeliveryResult[] = new Array(records.length);
-          order.forEach((i, j) => (results[i] = sorted[j]));
-          return results;
-        } catch (err) {
-          await s.rollback().catch(() => undefined);
-          throw err;
-        }
-      });
+      const sorted = await this.transaction(signal, order.map((i) => records[i]));
+      const results: DeliveryResult[] = new Array(records.length);
+      order.forEach((i, j) => (results[i] = sorted[j]));
+      return results;
     } catch (err) {
       if (err instanceof AbortedError || signal.aborted) {
         const retry: DeliveryResult = { kind: 'RETRY', reason: this.abortReason(signal), countsAsAttempt: true };
@@ -489,27 +513,52 @@ class SqlStagingAdapter implements RealtimeAdapter {
     return name === 'TimeoutError' ? 'timed out' : 'aborted';
   }
 
-  private async write(s: StagingSession, record: OutboundRecord): Promise<DeliveryResult> {
-    return (await this.writeMany(s, [record]))[0];
+  /**
+   * One staging transaction for `records` (distinct keys, in key order). A deadlock victim was rolled back whole by
+   * the database, so it runs again shortly (a few times) rather than costing each record a retry with backoff.
+   */
+  private async transaction(signal: AbortSignal, records: OutboundRecord[]): Promise<DeliveryResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inSession(signal, async (s) => {
+          try {
+            return await this.writeMany(s, records);
+          } catch (err) {
+            await s.rollback().catch(() => undefined);
+            throw err;
+          }
+        });
+      } catch (err) {
+        if (attempt >= DEADLOCK_TRIES || signal.aborted || !this.driver.isDeadlock(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
   }
 
   /**
-   * Writes records (distinct keys) set-based: one version read for all (FOR UPDATE, in key order), one multi-row
-   * upsert per table for the records present there, a removal per record that left a table, one read of the error
-   * table. The answer of each record is the one it would get written alone.
+   * Writes records (distinct keys, in key order) in one transaction, set-based: one version read for all (FOR UPDATE),
+   * then per table one multi-row upsert for the records present there and one statement for those that left it, one
+   * read of the error table and the COMMIT, sent together (`script`). When every record is stale nothing is written
+   * and the transaction is rolled back. The answer of each record is the one it would get written alone.
    */
   private async writeMany(s: StagingSession, records: OutboundRecord[]): Promise<DeliveryResult[]> {
     const d = this.driver;
     const { versionColumn, errorTable } = this.endpoint;
     const keys = records.map((r) => r.key);
-    const inList = (from: number) => keys.map((_, i) => d.param(from + i)).join(', ');
+    const inList = (from: number, n: number) => Array.from({ length: n }, (_, i) => d.param(from + i)).join(', ');
     const results: (DeliveryResult | null)[] = records.map(() => null);
+    const begin: Statement = { sql: d.begin, params: [] };
+    let opened = false;
     if (versionColumn) {
-      const rows = await s.query(
-        `SELECT ${d.quote(this.primary.key)} AS k, ${d.quote(versionColumn)} AS v FROM ${d.quote(this.primary.table)}
-          WHERE ${d.quote(this.primary.key)} IN (${inList(1)}) ORDER BY ${d.quote(this.primary.key)} FOR UPDATE`,
-        keys,
-      );
+      const [, rows] = await s.script([
+        begin,
+        {
+          sql: `SELECT ${d.quote(this.primary.key)} AS k, ${d.quote(versionColumn)} AS v FROM ${d.quote(this.primary.table)}
+                 WHERE ${d.quote(this.primary.key)} IN (${inList(1, keys.length)}) ORDER BY ${d.quote(this.primary.key)} FOR UPDATE`,
+          params: keys,
+        },
+      ]);
+      opened = true;
       const stored = new Map(rows.map((r) => [String(r['k']), r['v']]));
       records.forEach((record, i) => {
         const v = stored.get(record.key);
@@ -517,9 +566,15 @@ class SqlStagingAdapter implements RealtimeAdapter {
       });
     }
     const live = records.filter((_, i) => results[i] === null);
+    if (live.length === 0) {
+      if (opened) await s.rollback();
+      return results as DeliveryResult[];
+    }
+    const statements: Statement[] = opened ? [] : [begin];
     for (const table of this.endpoint.tables) {
       const isPrimary = table === this.primary;
       const upserts = new Map<string, { columns: string[]; rows: SqlValue[][] }>();
+      const gone: OutboundRecord[] = [];
       for (const record of live) {
         const columns = table.columns.filter((c) => c !== table.key && c !== versionColumn && Object.prototype.hasOwnProperty.call(record.fields, c));
         const values: SqlValue[] = columns.map((c) => toSqlValue(record.fields[c]));
@@ -533,20 +588,26 @@ class SqlStagingAdapter implements RealtimeAdapter {
           group.rows.push([record.key, ...values]);
           upserts.set(columns.join('\u0001'), group);
         } else {
-          await this.remove(s, table, isPrimary, record);
+          gone.push(record);
         }
       }
-      for (const { columns, rows } of upserts.values()) await s.query(d.upsert(table.table, table.key, columns, rows.length), rows.flat());
+      if (gone.length > 0) statements.push(...this.removals(table, isPrimary, gone));
+      for (const { columns, rows } of upserts.values()) statements.push({ sql: d.upsert(table.table, table.key, columns, rows.length), params: rows.flat() });
     }
-    const rejected = new Map<string, string>();
     const checked = live.filter((r) => r.operation === 'UPSERT').map((r) => r.key);
-    if (errorTable && checked.length > 0) {
-      const rows = await s.query(
-        `SELECT ${d.quote(errorTable.key)} AS k, ${d.quote(errorTable.message)} AS m FROM ${d.quote(errorTable.table)}
-          WHERE ${d.quote(errorTable.key)} IN (${checked.map((_, i) => d.param(i + 1)).join(', ')})`,
-        checked,
-      );
-      for (const row of rows) {
+    const readErrors = errorTable !== undefined && checked.length > 0;
+    if (readErrors) {
+      statements.push({
+        sql: `SELECT ${d.quote(errorTable.key)} AS k, ${d.quote(errorTable.message)} AS m FROM ${d.quote(errorTable.table)}
+               WHERE ${d.quote(errorTable.key)} IN (${inList(1, checked.length)})`,
+        params: checked,
+      });
+    }
+    statements.push({ sql: 'COMMIT', params: [] });
+    const answers = await s.script(statements);
+    const rejected = new Map<string, string>();
+    if (readErrors) {
+      for (const row of answers[answers.length - 2]) {
         const message = canonicalValue(row['m']);
         rejected.set(String(row['k']), `${errorTable.table}: ${message && message.trim() !== '' ? message.trim() : 'rejected without a message'}`);
       }
@@ -558,24 +619,35 @@ class SqlStagingAdapter implements RealtimeAdapter {
     });
   }
 
-  /** A record that is not (or no longer) in a table: soft-deleted where the table says so, otherwise removed. */
-  private async remove(s: StagingSession, table: StagingTable, isPrimary: boolean, record: OutboundRecord): Promise<void> {
+  /**
+   * Records that are not (or no longer) in a table: soft-deleted where the table says so (a DELETE carries at most the
+   * key: what the target holds stays, the flags and, in the primary table, the version are set), otherwise removed.
+   * One statement for all of them (one per version where the version is set).
+   */
+  private removals(table: StagingTable, isPrimary: boolean, records: OutboundRecord[]): Statement[] {
     const d = this.driver;
     const { versionColumn } = this.endpoint;
-    if (table.softDelete) {
-      // A DELETE carries at most the key; keep what the target holds and set the flags (and the version).
-      const set: [string, SqlValue][] = Object.entries(table.softDelete).map(([c, v]) => [c, toSqlValue(v)]);
-      if (isPrimary && versionColumn) set.push([versionColumn, record.version]);
-      if (set.length > 0) {
-        const assignments = set.map(([c], i) => `${d.quote(c)} = ${d.param(i + 1)}`).join(', ');
-        await s.query(`UPDATE ${d.quote(table.table)} SET ${assignments} WHERE ${d.quote(table.key)} = ${d.param(set.length + 1)}`, [
-          ...set.map(([, v]) => v),
-          record.key,
-        ]);
-      }
-    } else {
-      await s.query(`DELETE FROM ${d.quote(table.table)} WHERE ${d.quote(table.key)} = ${d.param(1)}`, [record.key]);
+    const keyList = (keys: string[], from: number) => keys.map((_, i) => d.param(from + i)).join(', ');
+    if (!table.softDelete) {
+      const keys = records.map((r) => r.key);
+      return [{ sql: `DELETE FROM ${d.quote(table.table)} WHERE ${d.quote(table.key)} IN (${keyList(keys, 1)})`, params: keys }];
     }
+    const flags: [string, SqlValue][] = Object.entries(table.softDelete).map(([c, v]) => [c, toSqlValue(v)]);
+    const setVersion = isPrimary && versionColumn !== undefined;
+    if (flags.length === 0 && !setVersion) return []; // `softDelete: {}`: the row stays as it is
+    const byVersion = new Map<number | null, string[]>();
+    for (const r of records) {
+      const v = setVersion ? r.version : null;
+      byVersion.set(v, [...(byVersion.get(v) ?? []), r.key]);
+    }
+    return [...byVersion].map(([version, keys]) => {
+      const set: [string, SqlValue][] = version === null ? flags : [...flags, [versionColumn!, version]];
+      const assignments = set.map(([c], i) => `${d.quote(c)} = ${d.param(i + 1)}`).join(', ');
+      return {
+        sql: `UPDATE ${d.quote(table.table)} SET ${assignments} WHERE ${d.quote(table.key)} IN (${keyList(keys, set.length + 1)})`,
+        params: [...set.map(([, v]) => v), ...keys],
+      };
+    });
   }
 
   /**

@@ -18,8 +18,8 @@ interface Row {
   tags: { code: string; attributes: Record<string, unknown> }[] | null; household_tags: { code: string; attributes: Record<string, unknown> }[] | null;
 }
 
-/** The statement behind `loadViews` (one parameter: the residents' ids); for callers that prepare it. */
-export const HUB_VIEW_SQL = `SELECT r.id, r.version, r.id_type, r.id_number, r.name, r.former_name, r.sex, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date,
+/** The view's columns and joins without a WHERE clause (`r` is the resident), for statements that embed it. */
+export const HUB_VIEW_SELECT = `SELECT r.id, r.version, r.id_type, r.id_number, r.name, r.former_name, r.sex, to_char(r.birth_date, 'YYYY-MM-DD') AS birth_date,
             r.ethnicity, r.political_status, r.education, r.marital_status, r.employment, r.phone, r.population_type, r.household_relation,
             r.status, r.community_code, c.name AS community_name, t.name AS township_name,
             to_char(r.deceased_on, 'YYYY-MM-DD') AS deceased_on, to_char(r.moved_out_on, 'YYYY-MM-DD') AS moved_out_on,
@@ -49,7 +49,10 @@ export const HUB_VIEW_SQL = `SELECT r.id, r.version, r.id_type, r.id_number, r.n
        LEFT JOIN dwelling d ON d.id = rs.dwelling_id
        LEFT JOIN building_unit u ON u.id = d.unit_id
        LEFT JOIN building b ON b.id = d.building_id
-       LEFT JOIN compound cp ON cp.id = b.compound_id
+       LEFT JOIN compound cp ON cp.id = b.compound_id`;
+
+/** The statement behind `loadViews` (one parameter: the residents' ids). */
+export const HUB_VIEW_SQL = `${HUB_VIEW_SELECT}
       WHERE r.id = ANY($1::uuid[])`;
 
 /**
@@ -62,7 +65,7 @@ export async function loadViews(m: EntityManager, residentIds: string[]): Promis
   return viewsFromRows(await m.query(HUB_VIEW_SQL, [residentIds]));
 }
 
-/** Builds the views from the rows of HUB_VIEW_SQL. */
+/** Builds the views from rows of HUB_VIEW_SELECT (HUB_VIEW_SQL, or the `view` column of BATCH_READS_SQL). */
 export function viewsFromRows(rows: unknown[]): Map<string, HubView> {
   const out = new Map<string, HubView>();
   for (const r of rows as Row[]) {
