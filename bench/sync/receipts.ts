@@ -87,12 +87,15 @@ export interface Change {
 }
 
 /**
- * Commit→acknowledgement latency of each change at one target: from the change's outbox timestamp to the first
+ * Commit→acknowledgement latency of each change at one target: from the change's outbox timestamp (or, with `from`,
+ * another instant of the change, such as when its writer saw the commit return) to the first
  * receipt, for the same resident, of that change or a newer one (a job that runs late reads the newest state, so a
  * change overtaken before its delivery is acknowledged by the delivery of the newer state). Changes with no such
  * receipt are counted as missing.
  */
-export function latencies(changes: Change[], receipts: Receipt[], residentOfKey: Map<string, number>): { ms: number[]; missing: number; slowest: { change: Change; ms: number }[] } {
+export function latencies(
+  changes: Change[], receipts: Receipt[], residentOfKey: Map<string, number>, from: (c: Change) => number = (c) => c.occurredAt,
+): { ms: number[]; missing: number; slowest: { change: Change; ms: number }[] } {
   const byResident = new Map<number, Receipt[]>();
   for (const r of receipts) {
     if (r.seq < 0) continue;
@@ -111,7 +114,7 @@ export function latencies(changes: Change[], receipts: Receipt[], residentOfKey:
     const hit = list?.find((r) => r.seq >= c.seq);
     if (!hit) missing += 1;
     else {
-      const v = Math.max(0, hit.at - c.occurredAt);
+      const v = Math.max(0, hit.at - from(c));
       ms.push(v);
       each.push({ change: c, ms: v });
     }
