@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { AppConfig, createLogger, DomainError, ErrorCode, REDIS } from '@linli/core';
 
 /** How often a process pushes its charges to Redis and learns what the other processes spent. */
-export const BUDGET_SYNC_MS = 100;
+const BUDGET_SYNC_MS = 100;
 const WINDOW_MS = 60_000;
 /** The Redis keys outlive their minute a little, so a late push still lands in the right window. */
 const KEY_TTL_MS = 2 * WINDOW_MS;
@@ -47,7 +47,6 @@ export class QueryBudget implements OnApplicationShutdown {
   private syncing: Promise<void> | null = null;
   private redisFailing = false;
   private readonly logger;
-
   private readonly now: () => number;
 
   /** Without Redis (a command-line tool that never serves GraphQL) the budget is this process's own. */
@@ -55,10 +54,6 @@ export class QueryBudget implements OnApplicationShutdown {
     this.now = clock ?? Date.now;
     this.perMinute = config.get('QUERY_COST_PER_MINUTE');
     this.logger = createLogger(config.get('LOG_LEVEL'), 'query-budget');
-  }
-
-  get budgetPerMinute(): number {
-    return this.perMinute;
   }
 
   /** Charges `cost` to `principalId`, or throws BudgetExceededError (and charges nothing) when it would overspend. */
@@ -75,8 +70,7 @@ export class QueryBudget implements OnApplicationShutdown {
       throw new BudgetExceededError(Math.max(1, Math.ceil(((window + 1) * WINDOW_MS - now) / 1000)), this.perMinute);
     }
     account.local += cost;
-    this.timer ??= setTimeout(() => void this.sync(), BUDGET_SYNC_MS);
-    this.timer.unref();
+    this.timer ??= setTimeout(() => void this.sync(), BUDGET_SYNC_MS).unref();
   }
 
   /** Pushes the charges made here to Redis and takes in the totals; resolves when done (never rejects). */
@@ -121,8 +115,7 @@ export class QueryBudget implements OnApplicationShutdown {
     } catch (err) {
       if (!this.redisFailing) this.logger.warn({ err: (err as Error).message }, 'query budget: Redis unreachable; each process enforces the budget on its own charges until it is back');
       this.redisFailing = true;
-      this.timer ??= setTimeout(() => void this.sync(), 10 * BUDGET_SYNC_MS);
-      this.timer.unref();
+      this.timer ??= setTimeout(() => void this.sync(), 10 * BUDGET_SYNC_MS).unref();
     }
   }
 

@@ -111,7 +111,7 @@ export class ResidentsService {
   /**
    * A keyset-paginated page; every filter is a SQL predicate. `count` adds totalCount (only when the client asked).
    * `prefetch` joins, in the page's own statement, what the client selected below each node (current membership and
-   * household, current tags), primes the request's loaders with it and attaches it to each row's DTO (prefetched.ts),
+   * household, current tags) and attaches it to each row's DTO (prefetched.ts),
    * so a page costs two statements instead of five and its nested fields resolve without a promise each.
    */
   async list(ctx: RequestContext, filter: ResidentFilter | null | undefined, first: number, after: string | null | undefined, options: ListOptions = {}) {
@@ -139,30 +139,21 @@ export class ResidentsService {
       options.count ? queryPrepared<{ n: number }>(this.dataSource, countSql, countParams) : Promise.resolve([{ n: -1 }]),
     ]);
     const dtos = rows.map((r) => toResidentDto(r));
-    const prefetched = dtos.map((d) => {
-      const p: Prefetched = {};
-      attachPrefetched(d, p);
-      return p;
-    });
-    if (withHousehold) {
-      const memberships = this.membershipLoader(ctx);
-      const households = householdsById(ctx, this.dataSource);
-      rows.forEach((r, i) => {
-        memberships.prime(r.id, r.member ?? null);
+    // The memberships and households also prime the request's loaders (the `membership` field, `household(id)`).
+    const memberships = withHousehold ? this.membershipLoader(ctx) : null;
+    const households = withHousehold ? householdsById(ctx, this.dataSource) : null;
+    const tags = withTags ? this.tags.residentTags(dtos, rows.flatMap((r) => r.tags ?? [])) : null;
+    rows.forEach((r, i) => {
+      const prefetched: Prefetched = {};
+      if (memberships && households) {
         const household = r.member && r.household && inRanges(r.household.communityCode, ctx.access.jurisdiction) ? toHouseholdDto(r.household) : null;
+        memberships.prime(r.id, r.member ?? null);
         if (r.member) households.prime(r.member.householdId, household);
-        prefetched[i]!.household = household;
-      });
-    }
-    if (withTags) {
-      const tags = this.tags.residentTags(dtos, rows.flatMap((r) => r.tags ?? []));
-      const loader = this.tagLoader(ctx);
-      dtos.forEach((d, i) => {
-        const own = tags.get(d.id) ?? [];
-        loader.prime(d, own);
-        prefetched[i]!.tags = own;
-      });
-    }
+        prefetched.household = household;
+      }
+      if (tags) prefetched.tags = tags.get(r.id) ?? [];
+      attachPrefetched(dtos[i]!, prefetched);
+    });
     return toConnection(dtos, first, (r) => `${r.communityCode}|${r.id}`, n, !!after);
   }
 
