@@ -29,7 +29,7 @@ interface Args {
   repair: boolean;
 }
 
-export function readArgs(argv: string[]): Args {
+function readArgs(argv: string[]): Args {
   let parsed;
   try {
     parsed = parseArgs({

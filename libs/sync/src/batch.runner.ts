@@ -6,15 +6,14 @@ import { mapRecord, MappingError } from './mapping/mapper';
 import { TargetConfig } from './targets/target-config';
 import { TargetRegistry } from './targets/target-registry';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
+import { advisoryKey } from './record-locks';
 import { SyncMetrics } from './sync-metrics';
 
 /** BUSY: another run of the same target holds its lock (a manual run beside the scheduled one); try again shortly. */
 export type BatchOutcome = 'NOTHING_TO_SEND' | 'UPLOADED_WAITING' | 'ANSWERED' | 'BUSY';
 
 /** The advisory lock key of a target's batch runs: one run of a target at a time, across workers. */
-function batchLockKey(target: string): string {
-  return createHash('sha256').update(`batch|${target}`).digest().readBigInt64BE(0).toString();
-}
+const batchLockKey = (target: string): string => advisoryKey('batch', target);
 
 interface RunRow {
   id: string;

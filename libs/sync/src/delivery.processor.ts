@@ -1,6 +1,5 @@
 import { DelayedError, Job } from 'bullmq';
 import { setMaxListeners } from 'events';
-import { createHash } from 'crypto';
 import { DataSource } from 'typeorm';
 import { PoolClient, QueryResultRow } from 'pg';
 import { Logger } from 'pino';
@@ -13,7 +12,7 @@ import { TargetConfig } from './targets/target-config';
 import { BATCH_OUTCOMES_SQL, batchOutcomeParams, BatchOutcomes, BATCH_READS_SQL, BatchReadRow } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 import { MicroBatcher, Settled } from './micro-batcher';
-import { RecordLocks } from './record-locks';
+import { advisoryKey, RecordLocks } from './record-locks';
 
 export type DeliveryOutcome = 'DELIVERED' | 'DUPLICATE' | 'SKIPPED_STALE' | 'NOT_SUBSCRIBED' | 'REJECTED' | 'GONE' | 'GAVE_UP';
 
@@ -28,31 +27,14 @@ type Verdict =
 /** One statement, prepared by name on the connection it runs on. */
 type PreparedQuery = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
 
-/** How jobs of one target are gathered into a batch. */
-export interface BatchTuning {
-  /** Largest batch, from the target's concurrency (so that one batch fills while another is at the target). */
-  maxSize: (concurrency: number) => number;
-  /** How long the first job of a batch waits for others. */
-  maxWaitMs: number;
-}
-
-export const DEFAULT_BATCH_TUNING: BatchTuning = { maxSize: (concurrency) => Math.max(1, Math.min(50, Math.ceil(concurrency / 2))), maxWaitMs: 4 };
+/**
+ * How jobs of one target are gathered into a batch: at most half the target's concurrency (so that one batch fills
+ * while another is at the target), up to 50; the first job waits at most 4 ms for others.
+ */
+const batchLimits = (concurrency: number) => ({ maxSize: Math.max(1, Math.min(50, Math.ceil(concurrency / 2))), maxWaitMs: 4 });
 
 /** A concurrent delivery of the same record holds it: come back shortly, without using an attempt. */
 const BUSY: Verdict = { kind: 'LATER', delayMs: 200, reason: 'another delivery of this record is in progress' };
-
-/** A per-(target, record) lock key, so two jobs for one record never race each other to the target. */
-export function lockKey(target: string, residentId: string): string {
-  return createHash('sha256').update(`${target}|${residentId}`).digest().readBigInt64BE(0).toString();
-}
-
-/** The data source's own PostgreSQL address, for the lock connection (outside the pool). */
-function connectionString(ds: DataSource): string {
-  const o = ds.options as { url?: string; host?: string; port?: number; username?: string; password?: unknown; database?: string };
-  if (o.url) return o.url;
-  const auth = o.username ? `${encodeURIComponent(o.username)}${o.password ? `:${encodeURIComponent(String(o.password))}` : ''}@` : '';
-  return `postgres://${auth}${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`;
-}
 
 /** The PostgreSQL error code of a deadlock victim: the whole transaction can simply run again. */
 const DEADLOCK = '40P01';
@@ -100,12 +82,13 @@ export class DeliveryProcessor {
     private readonly registry: TargetRegistry,
     private readonly metrics: SyncMetrics,
     private readonly logger: Logger,
-    tuning: BatchTuning = DEFAULT_BATCH_TUNING,
+    /** The database's address, for the record locks' own connection (outside the pool). */
+    databaseUrl: string,
   ) {
-    this.locks = new RecordLocks(connectionString(ds), logger);
+    this.locks = new RecordLocks(databaseUrl, logger);
     this.batcher = new MicroBatcher(
       (target, jobs) => this.deliverBatch(target, jobs),
-      (target) => ({ maxSize: tuning.maxSize(this.registry.get(target)?.limits.concurrency ?? 1), maxWaitMs: tuning.maxWaitMs }),
+      (target) => batchLimits(this.registry.get(target)?.limits.concurrency ?? 1),
     );
   }
 
@@ -139,7 +122,7 @@ export class DeliveryProcessor {
       if (leaders.has(job.data.aggregateId)) verdicts.set(job, { ok: true, value: BUSY });
       else leaders.set(job.data.aggregateId, job);
     }
-    const keyOf = new Map([...leaders.keys()].map((id) => [id, lockKey(target.name, id)]));
+    const keyOf = new Map([...leaders.keys()].map((id) => [id, advisoryKey(target.name, id)]));
     const got = await this.locks.tryLock([...keyOf.values()]);
     const locked = [...leaders.values()].filter((job) => got.has(keyOf.get(job.data.aggregateId)!));
     for (const job of leaders.values()) if (!got.has(keyOf.get(job.data.aggregateId)!)) verdicts.set(job, { ok: true, value: BUSY });

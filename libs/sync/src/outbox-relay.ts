@@ -11,15 +11,6 @@ import { SyncMetrics } from './sync-metrics';
 
 const BATCH = 500;
 
-/**
- * Sorts sync_state rows by (target, resident id), the order every multi-row upsert takes its row locks in. Two
- * writers that lock rows in different orders can deadlock (the relay's transaction against the reconciler's initial
- * load at a worker start with a large backlog); writers that share one order cannot.
- */
-export function inLockOrder<T extends { target: string; residentId: string }>(rows: T[]): T[] {
-  return [...rows].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : a.residentId < b.residentId ? -1 : a.residentId > b.residentId ? 1 : 0));
-}
-
 interface OutboxRow {
   id: string;
   aggregate_type: 'RESIDENT' | 'HOUSEHOLD';
@@ -130,9 +121,8 @@ export class OutboxRelay {
           }
         }
       }
-      // One lock order for every multi-row sync_state write (here and in the reconciler's initial load): rows
-      // upserted in (target, resident) order cannot deadlock with another writer doing the same.
-      await new SyncStateStore(m).want(inLockOrder(wanted));
+      // SyncStateStore.want upserts in the one lock order every sync_state writer shares (see inLockOrder there).
+      await new SyncStateStore(m).want(wanted);
       for (const [target, list] of jobs) {
         const queue = this.queues.get(target)!;
         await queue.addBulk(list.map((data) => ({ name: SyncJobName.DELIVER, data, opts: { jobId: deliverJobId(data) } })));

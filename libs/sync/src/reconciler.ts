@@ -5,7 +5,6 @@ import { TargetConfig } from './targets/target-config';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
 import { loadViews } from './mapping/record-view';
 import { subscribes } from './mapping/mapper';
-import { inLockOrder } from './outbox-relay';
 import { TAG_DEFINITIONS } from '@linli/registry';
 
 export interface ReconcileReport {
@@ -86,7 +85,7 @@ export class Reconciler {
         return v ? [{ target: target.name, residentId: id, event: events.get(id) ?? 0, version: Number(v.version), subscribed: subscribes(target, v) }] : [];
       });
       const store = new SyncStateStore(this.ds.manager);
-      await store.want(inLockOrder(rows)); // the relay's lock order: see inLockOrder
+      await store.want(rows); // in the one lock order of every sync_state writer (SyncStateStore)
       for (const r of rows.filter((x) => !x.subscribed)) await store.applied(target.name, r.residentId, r.event, r.version, 'NOT_SUBSCRIBED', null);
       const jobs = rows.filter((r) => r.subscribed).map((r) => ({ target: target.name, aggregateType: 'RESIDENT' as const, aggregateId: r.residentId, event: r.event, version: r.version }));
       if (target.schedule.mode === 'realtime') await this.enqueue(target, jobs);

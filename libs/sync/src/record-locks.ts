@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Client } from 'pg';
 import { Logger } from 'pino';
 
@@ -8,6 +9,11 @@ interface LockRequest {
   keys: string[];
   resolve: (locked: boolean[]) => void;
   reject: (err: unknown) => void;
+}
+
+/** A PostgreSQL advisory lock key (bigint, as text) for the given parts: the same parts, the same lock everywhere. */
+export function advisoryKey(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('|')).digest().readBigInt64BE(0).toString();
 }
 
 /**

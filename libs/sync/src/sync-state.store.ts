@@ -25,7 +25,8 @@ export interface StaleArrivalRow { target: string; residentId: string; event: nu
 
 /**
  * Rows in one order for every writer of `sync_state` (relay, reconciler, delivery batches): two transactions that
- * lock overlapping sets of rows in the same order wait for each other instead of deadlocking.
+ * lock overlapping sets of rows in the same order wait for each other instead of deadlocking (the relay's transaction
+ * against the reconciler's initial load at a worker start with a large backlog did, before).
  */
 function inLockOrder<T extends { target: string; residentId: string }>(rows: T[]): T[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -89,14 +90,22 @@ export class SyncStateStore {
   }
 }
 
+/**
+ * SQL for the latest outbox event that touched a resident's view (its own record or its current household), for the
+ * resident id expression `id`. One definition, so the delivery batch and the reconciler agree on what is current.
+ */
+function latestEventSql(id: string): string {
+  return `GREATEST(
+        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = ${id}),
+        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
+          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = ${id} AND hm.to_date IS NULL))`;
+}
+
 /** The latest outbox event that touched a resident's view (its own record or its current household). */
 export async function latestEventFor(m: EntityManager, residentIds: string[]): Promise<Map<string, number>> {
   if (residentIds.length === 0) return new Map();
   const rows: { id: string; event: string | null }[] = await m.query(
-    `SELECT r.id, GREATEST(
-        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = r.id),
-        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
-          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = r.id AND hm.to_date IS NULL)) AS event
+    `SELECT r.id, ${latestEventSql('r.id')} AS event
        FROM resident r WHERE r.id = ANY($1::uuid[])`,
     [residentIds],
   );
@@ -171,44 +180,25 @@ export function batchOutcomeParams(b: BatchOutcomes): unknown[] {
 }
 
 /**
- * A target's state of each record and the latest outbox event that touched the record's view (its own record or
- * its current household), read together in one snapshot. Parameters: the target, the residents' ids. `status` is
- * null for a record without state.
- */
-export const STATES_AND_EVENTS_SQL = `SELECT ids.id::text AS id, s.applied_event::text AS applied, s.status, s.delivered_at IS NOT NULL AS delivered,
-       GREATEST(
-        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = ids.id),
-        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
-          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = ids.id AND hm.to_date IS NULL))::text AS event
-  FROM unnest($2::uuid[]) AS ids(id)
-  LEFT JOIN sync_state s ON s.target = $1 AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = ids.id`;
-
-/**
  * What a delivery batch reads, in one statement and hence one snapshot: per job, the target's state of the record,
- * the latest outbox event that touched its view (as STATES_AND_EVENTS_SQL), and the view itself (HUB_VIEW_SELECT as
+ * the latest outbox event that touched its view (latestEventSql), and the view itself (HUB_VIEW_SELECT as
  * JSON) unless the job is stale (its event is at or below the one the target holds). Parameters: the target, the
  * residents' ids, the jobs' events (same order).
  */
 export const BATCH_READS_SQL = `SELECT ids.id::text AS id, s.applied_event::text AS applied, s.status, s.delivered_at IS NOT NULL AS delivered,
-       GREATEST(
-        (SELECT max(o.id) FROM outbox_event o WHERE o.aggregate_type = 'RESIDENT' AND o.aggregate_id = ids.id),
-        (SELECT max(o.id) FROM outbox_event o JOIN household_member hm ON hm.household_id = o.aggregate_id
-          WHERE o.aggregate_type = 'HOUSEHOLD' AND hm.resident_id = ids.id AND hm.to_date IS NULL))::text AS event,
+       ${latestEventSql('ids.id')}::text AS event,
        row_to_json(v) AS view
   FROM unnest($2::uuid[], $3::bigint[]) AS ids(id, job_event)
   LEFT JOIN sync_state s ON s.target = $1 AND s.aggregate_type = 'RESIDENT' AND s.aggregate_id = ids.id
   LEFT JOIN LATERAL (${HUB_VIEW_SELECT}
       WHERE r.id = ids.id AND NOT (s.status IS NOT NULL AND COALESCE(s.applied_event, -1) >= ids.job_event AND ids.job_event > 0)) v ON TRUE`;
 
-export interface StateAndEventRow {
+export interface BatchReadRow {
   id: string;
   applied: string | null;
   status: string | null;
   delivered: boolean;
   event: string | null;
-}
-
-export interface BatchReadRow extends StateAndEventRow {
   /** The record's view (a row of HUB_VIEW_SELECT), null for a stale job or a record that is gone. */
   view: unknown;
 }

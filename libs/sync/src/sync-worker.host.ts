@@ -51,7 +51,7 @@ export class SyncWorkerHost implements OnApplicationBootstrap, BeforeApplication
       await check.quit().catch(() => undefined);
     }
     const redisUrl = this.config.get('REDIS_URL');
-    const delivery = new DeliveryProcessor(this.ds, this.registry, this.metrics, this.logger);
+    const delivery = new DeliveryProcessor(this.ds, this.registry, this.metrics, this.logger, this.config.get('DATABASE_URL'));
     this.delivery = delivery;
     const batch = new BatchRunner(this.ds, this.registry, this.metrics);
     for (const t of this.registry.targets) {

@@ -61,9 +61,9 @@ export const DIBAO_CATEGORIES = ['城市低保', '低保边缘', '特困'] as co
  * Optional column of the household sheet: 正常 (or empty, or no such column) keeps the household on the roll with the
  * row's data; 注销 removes it and its members (only 身份证 is read).
  */
-export const CHANGE_COLUMN = '变更类型';
-export const CHANGE_KEEP = '正常';
-export const CHANGE_REMOVE = '注销';
+const CHANGE_COLUMN = '变更类型';
+const CHANGE_KEEP = '正常';
+const CHANGE_REMOVE = '注销';
 
 /** The column the system adds to each row of the result workbook. */
 export const RESULT_COLUMN = '校验结果';

@@ -535,6 +535,11 @@ class SqlStagingAdapter implements RealtimeAdapter {
     }
   }
 
+  /** Placeholders of `n` parameters from the `from`-th on, for `IN (…)`. */
+  private paramList(from: number, n: number): string {
+    return Array.from({ length: n }, (_, i) => this.driver.param(from + i)).join(', ');
+  }
+
   /**
    * Writes records (distinct keys, in key order) in one transaction, set-based: one version read for all (FOR UPDATE),
    * then per table one multi-row upsert for the records present there and one statement for those that left it, one
@@ -545,7 +550,6 @@ class SqlStagingAdapter implements RealtimeAdapter {
     const d = this.driver;
     const { versionColumn, errorTable } = this.endpoint;
     const keys = records.map((r) => r.key);
-    const inList = (from: number, n: number) => Array.from({ length: n }, (_, i) => d.param(from + i)).join(', ');
     const results: (DeliveryResult | null)[] = records.map(() => null);
     const begin: Statement = { sql: d.begin, params: [] };
     let opened = false;
@@ -554,7 +558,7 @@ class SqlStagingAdapter implements RealtimeAdapter {
         begin,
         {
           sql: `SELECT ${d.quote(this.primary.key)} AS k, ${d.quote(versionColumn)} AS v FROM ${d.quote(this.primary.table)}
-                 WHERE ${d.quote(this.primary.key)} IN (${inList(1, keys.length)}) ORDER BY ${d.quote(this.primary.key)} FOR UPDATE`,
+                 WHERE ${d.quote(this.primary.key)} IN (${this.paramList(1, keys.length)}) ORDER BY ${d.quote(this.primary.key)} FOR UPDATE`,
           params: keys,
         },
       ]);
@@ -599,7 +603,7 @@ class SqlStagingAdapter implements RealtimeAdapter {
     if (readErrors) {
       statements.push({
         sql: `SELECT ${d.quote(errorTable.key)} AS k, ${d.quote(errorTable.message)} AS m FROM ${d.quote(errorTable.table)}
-               WHERE ${d.quote(errorTable.key)} IN (${inList(1, checked.length)})`,
+               WHERE ${d.quote(errorTable.key)} IN (${this.paramList(1, checked.length)})`,
         params: checked,
       });
     }
@@ -627,10 +631,9 @@ class SqlStagingAdapter implements RealtimeAdapter {
   private removals(table: StagingTable, isPrimary: boolean, records: OutboundRecord[]): Statement[] {
     const d = this.driver;
     const { versionColumn } = this.endpoint;
-    const keyList = (keys: string[], from: number) => keys.map((_, i) => d.param(from + i)).join(', ');
     if (!table.softDelete) {
       const keys = records.map((r) => r.key);
-      return [{ sql: `DELETE FROM ${d.quote(table.table)} WHERE ${d.quote(table.key)} IN (${keyList(keys, 1)})`, params: keys }];
+      return [{ sql: `DELETE FROM ${d.quote(table.table)} WHERE ${d.quote(table.key)} IN (${this.paramList(1, keys.length)})`, params: keys }];
     }
     const flags: [string, SqlValue][] = Object.entries(table.softDelete).map(([c, v]) => [c, toSqlValue(v)]);
     const setVersion = isPrimary && versionColumn !== undefined;
@@ -644,7 +647,7 @@ class SqlStagingAdapter implements RealtimeAdapter {
       const set: [string, SqlValue][] = version === null ? flags : [...flags, [versionColumn!, version]];
       const assignments = set.map(([c], i) => `${d.quote(c)} = ${d.param(i + 1)}`).join(', ');
       return {
-        sql: `UPDATE ${d.quote(table.table)} SET ${assignments} WHERE ${d.quote(table.key)} IN (${keyList(keys, set.length + 1)})`,
+        sql: `UPDATE ${d.quote(table.table)} SET ${assignments} WHERE ${d.quote(table.key)} IN (${this.paramList(set.length + 1, keys.length)})`,
         params: [...set.map(([, v]) => v), ...keys],
       };
     });

@@ -52,7 +52,7 @@ export const HUB_VIEW_SELECT = `SELECT r.id, r.version, r.id_type, r.id_number, 
        LEFT JOIN compound cp ON cp.id = b.compound_id`;
 
 /** The statement behind `loadViews` (one parameter: the residents' ids). */
-export const HUB_VIEW_SQL = `${HUB_VIEW_SELECT}
+const HUB_VIEW_SQL = `${HUB_VIEW_SELECT}
       WHERE r.id = ANY($1::uuid[])`;
 
 /**
