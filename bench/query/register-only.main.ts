@@ -11,6 +11,7 @@ import { CodesModule } from '@linli/codes';
 import { PlacesModule } from '@linli/places';
 import { RegistryModule } from '@linli/registry';
 import { runClustered } from '../../apps/api/src/cluster';
+import { configureHttp } from '../../apps/api/src/http';
 
 /**
  * BENCH ONLY: the "register only" baseline of `npm run bench:query`. Not a product entry point.
@@ -53,10 +54,7 @@ async function main(): Promise<void> {
   // Run as the API runs (a supervising primary, API_PROCESSES workers, the same V8 flags): compared like for like.
   if (cluster.isPrimary) return runClustered(config.get('API_PROCESSES'), createLogger('warn', 'bench-register-only'));
   const app = await NestFactory.create<NestExpressApplication>(RegisterOnlyBenchModule, { logger: ['error', 'warn'], bodyParser: true });
-  // Same body parser settings as apps/api/src/bootstrap.ts.
-  app.useBodyParser('json', { limit: '1mb' });
-  app.set('etag', false); // as the API
-  app.enableShutdownHooks();
+  configureHttp(app); // the API's body limit, no ETag, shutdown hooks
   await app.listen(config.get('PORT'));
 }
 

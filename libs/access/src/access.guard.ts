@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
-import { ALLOW_KEY, DomainError, ErrorCode, Permission, PUBLIC, RequestContext } from '@linli/core';
+import { ALLOW_KEY, DomainError, ErrorCode, GraphQLContextValue, Permission, PUBLIC, requestContextOf } from '@linli/core';
 
 /**
  * The global guard. A GraphQL operation without @Allow is refused (deny by default); one with it needs a signed-in
@@ -28,9 +28,8 @@ export class AccessGuard implements CanActivate {
       throw new DomainError(ErrorCode.FORBIDDEN, '该操作未开放', 'This operation is not open to anyone', { field: field() });
     }
     if (allowed.includes(PUBLIC)) return true;
-    const gql = gqlExecution.getContext<{ linli?: RequestContext; authError?: DomainError }>();
-    if (!gql.linli) throw gql.authError ?? new DomainError(ErrorCode.UNAUTHENTICATED, '未认证', 'Unauthenticated');
-    if (!allowed.some((p) => p !== PUBLIC && gql.linli!.access.permissions.has(p))) {
+    const ctx = requestContextOf(gqlExecution.getContext<GraphQLContextValue>());
+    if (!allowed.some((p) => p !== PUBLIC && ctx.access.permissions.has(p))) {
       throw new DomainError(ErrorCode.FORBIDDEN, '无权执行该操作', 'You are not permitted to perform this operation', { field: field(), details: { requires: allowed } });
     }
     return true;

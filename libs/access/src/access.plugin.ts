@@ -4,15 +4,13 @@ import {
   OperationDefinitionNode, TypeInfo, ValueNode, valueFromAST, visit, visitWithTypeInfo,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
-import { AppConfig, DomainError, ErrorCode, Permission, RequestContext } from '@linli/core';
+import { AppConfig, DomainError, ErrorCode, GraphQLContextValue, Permission } from '@linli/core';
 import { AuditService } from './audit.service';
 import { PERSONAL_TYPES, SENSITIVE_FIELDS } from './policies.data';
 import { operationCost } from './query-limits';
 import { BudgetExceededError, QueryBudget } from './query-budget';
 
-export interface LinliGraphQLContext {
-  linli?: RequestContext;
-  authError?: DomainError;
+export interface LinliGraphQLContext extends GraphQLContextValue {
   /** Set by the inspection: the operation reads personal data, so it is audited. */
   personal?: boolean;
   operationLabel?: string;

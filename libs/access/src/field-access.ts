@@ -1,9 +1,9 @@
 import { defaultFieldResolver, getNamedType, GraphQLFieldResolver, GraphQLSchema, isObjectType } from 'graphql';
-import { RequestContext } from '@linli/core';
+import { GraphQLContextValue, RequestContext } from '@linli/core';
 import { maskValue } from './masking';
 import { SENSITIVE_FIELDS } from './policies.data';
 
-type Resolver = GraphQLFieldResolver<unknown, { linli?: RequestContext }>;
+type Resolver = GraphQLFieldResolver<unknown, GraphQLContextValue>;
 
 /** The object types whose every appearance in a response is recorded in the audit trail. */
 const AUDITED_TYPES: Record<string, 'residentIds' | 'householdIds'> = { Resident: 'residentIds', Household: 'householdIds' };

@@ -5,7 +5,7 @@ import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { CodesService, DivisionEntity } from '@linli/codes';
 import { AppConfig, RequestContext } from '@linli/core';
-import { checkResidentFields, quarantineReasonOf, ResidentRecord } from '@linli/registry';
+import { checkResidentFields, NOTIFY_OUTBOX, quarantineReasonOf, ResidentRecord } from '@linli/registry';
 import { BatchPipeline } from './batch-pipeline';
 import { CommunityResolver, RowProblem } from './community-resolver';
 import { ImportErrorCode, ImportException } from './import-error';
@@ -217,7 +217,6 @@ const WRITE_FROM_STAGE = `
   SELECT id, id_number FROM created`;
 
 /** Wakes the sync relay; NOTIFY is delivered when the batch commits, and only if it does. */
-const NOTIFY_OUTBOX = `SELECT pg_notify('linli_outbox', '')`;
 
 const SELECT_LIVE = `
   SELECT id, id_number, id_type, name, former_name, sex, birth_date::text AS birth_date, ethnicity, political_status,

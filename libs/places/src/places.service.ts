@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { CodesService } from '@linli/codes';
+import { CodesService, GridEntity } from '@linli/codes';
 import { DomainError, ErrorCode, optionalText, RequestContext, inRanges, requestLoader, requireText, requireUuid, requireWriteScope } from '@linli/core';
-import { BuildingEntity, BuildingUnitEntity, CompoundEntity, DwellingEntity, GridEntity } from './entities/place.entities';
+import { BuildingEntity, BuildingUnitEntity, CompoundEntity, DwellingEntity } from './entities/place.entities';
 import { CreateBuildingInput, CreateCompoundInput, CreateDwellingInput, CreateGridInput, DwellingDto } from './dtos/place.dto';
 
 /** Compounds, buildings, units and dwellings: where people live. */

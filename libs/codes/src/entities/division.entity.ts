@@ -14,7 +14,7 @@ export class DivisionEntity {
   @Column({ name: 'valid_to', type: 'date', nullable: true }) validTo: string | null;
 }
 
-/** 网格 grid: the unit of grid governance inside a community. */
+/** 网格 grid: the unit of grid governance inside a community, the part one grid worker (网格员) looks after; compounds belong to a grid. */
 @Entity('grid')
 export class GridEntity {
   @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' }) id: string;

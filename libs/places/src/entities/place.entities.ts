@@ -1,14 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** 网格 grid: the part of a community one grid worker (网格员) looks after; compounds belong to a grid. */
-@Entity('grid')
-export class GridEntity {
-  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' }) id: string;
-  @Column({ name: 'community_code', type: 'char', length: 12 }) communityCode: string;
-  @Column({ type: 'text' }) code: string;
-  @Column({ type: 'text' }) name: string;
-}
-
 /** 小区 residential compound inside a community. */
 @Entity('compound')
 export class CompoundEntity {

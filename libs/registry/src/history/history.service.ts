@@ -19,9 +19,13 @@ export interface OutboxEventInput {
   changedFields: string[];
 }
 
+/** Wakes the outbox relay; inside a transaction, NOTIFY is delivered only when the transaction commits. */
+export const NOTIFY_OUTBOX = `SELECT pg_notify('linli_outbox', '')`;
+
 /**
- * Appends outbox events carrying each aggregate's version as it stands in this transaction, and wakes the relay
- * (NOTIFY is delivered only when the transaction commits). Used by every register writer, the importer included.
+ * Appends outbox events carrying each aggregate's version as it stands in this transaction, and wakes the relay.
+ * Used by every register writer; the importer writes its batch's events in its own set-based statement and sends
+ * NOTIFY_OUTBOX itself.
  */
 export async function recordOutbox(m: EntityManager, events: OutboxEventInput[]): Promise<void> {
   if (events.length === 0) return;
@@ -33,7 +37,7 @@ export async function recordOutbox(m: EntityManager, events: OutboxEventInput[])
        LEFT JOIN household h ON e.aggregate_type = 'HOUSEHOLD' AND h.id = e.aggregate_id`,
     [JSON.stringify(events.map((e) => ({ aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, event_type: e.eventType, changed_fields: e.changedFields })))],
   );
-  await m.query(`SELECT pg_notify('linli_outbox', '')`);
+  await m.query(NOTIFY_OUTBOX);
 }
 
 /** Compares two snapshots field by field; only changed fields are kept. */

@@ -143,7 +143,7 @@ export class ResidentsService {
     const memberships = withHousehold ? this.membershipLoader(ctx) : null;
     const households = withHousehold ? householdsById(ctx, this.dataSource) : null;
     const tags = withTags ? this.tags.residentTags(dtos, rows.flatMap((r) => r.tags ?? [])) : null;
-    rows.forEach((r, i) => {
+    if (memberships || tags) rows.forEach((r, i) => {
       const prefetched: Prefetched = {};
       if (memberships && households) {
         const household = r.member && r.household && inRanges(r.household.communityCode, ctx.access.jurisdiction) ? toHouseholdDto(r.household) : null;

@@ -6,7 +6,7 @@ import { ResidentFilter } from '../dtos/inputs';
 import { ResidentsService } from '../residents/residents.service';
 import { TagsService, ruleSql } from '../tags/tags.service';
 import { StatisticsDimension, StatisticsResultDto } from './statistics.dto';
-import { cellsToSuppress } from './suppression';
+import { cellsToSuppress, isSmallCell } from './suppression';
 
 const AGE = `date_part('year', age(current_date, r.birth_date))`;
 
@@ -74,7 +74,7 @@ export class StatisticsService {
     return {
       dimensions: groupBy,
       suppressedBelow: min,
-      total: min > 0 && total > 0 && total < min ? null : total,
+      total: isSmallCell(total, min) ? null : total,
       cells: counts.map((c, i) => ({ keys: c.keys, count: withheld.has(i) ? null : c.count, suppressed: withheld.has(i) })),
     };
   }

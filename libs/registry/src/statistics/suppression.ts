@@ -16,12 +16,17 @@ export interface CountCell {
   count: number;
 }
 
+/** The primary rule: a count of at least one resident and fewer than `min` is withheld (`min` 0: nothing is). */
+export function isSmallCell(count: number, min: number): boolean {
+  return min > 0 && count > 0 && count < min;
+}
+
 /** Returns the indexes of the cells to withhold. `additive[d]` says whether dimension d partitions the residents. */
 export function cellsToSuppress(cells: readonly CountCell[], additive: readonly boolean[], min: number): Set<number> {
   const hidden = new Set<number>();
   if (min <= 0) return hidden;
   cells.forEach((c, i) => {
-    if (c.count > 0 && c.count < min) hidden.add(i);
+    if (isSmallCell(c.count, min)) hidden.add(i);
   });
   if (hidden.size === 0) return hidden;
   const groups = constraintGroups(cells, additive);
