@@ -3,7 +3,7 @@ import { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataS
 import { postgresOptions } from '../database/postgres-options';
 import { AppConfig } from '../config/app-config';
 import { QueryCounter } from '../database/query-counter';
-import { queryPrepared } from '../database/prepared';
+import { queryPrepared, queryPreparedIn } from '../database/prepared';
 
 /** Against the test database: hot reads run as named prepared statements, reused per connection. */
 describe('queryPrepared', () => {
@@ -30,5 +30,22 @@ describe('queryPrepared', () => {
     const other = await queryPrepared<{ name: string }>(ds, 'SELECT name FROM pg_prepared_statements WHERE $1::bool', [true]);
     expect(other.map((r) => r.name)).toEqual(expect.arrayContaining([own[0]!.name]));
     expect(new Set(other.map((r) => r.name)).size).toBe(2);
+  });
+
+  it('inside a transaction runs on the transaction\'s connection: it sees the transaction\'s own uncommitted writes', async () => {
+    const text = 'SELECT x FROM linli_prepared_probe WHERE x = ANY($1::int[]) ORDER BY x';
+    await ds.query('CREATE TEMP TABLE IF NOT EXISTS linli_prepared_probe (x int)');
+    await ds.transaction(async (m) => {
+      await m.query('INSERT INTO linli_prepared_probe VALUES (1), (2), (3)');
+      expect(await queryPreparedIn<{ x: number }>(m, text, [[2, 3]])).toEqual([{ x: 2 }, { x: 3 }]);
+      const names = await m.query(`SELECT name FROM pg_prepared_statements WHERE statement = $1`, [text]);
+      expect(names).toHaveLength(1);
+    });
+    // Outside a transaction the pooled connection serves it; the rolled-back rows are gone, the statement is reused.
+    await ds.transaction(async (m) => {
+      await m.query('INSERT INTO linli_prepared_probe VALUES (4)');
+      throw new Error('roll back');
+    }).catch(() => undefined);
+    expect(await queryPreparedIn<{ x: number }>(ds.manager, text, [[2, 4]])).toEqual([{ x: 2 }]);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { QueryCounter } from './query-counter';
 
@@ -35,5 +35,17 @@ export async function queryPrepared<T>(dataSource: DataSource, text: string, val
   const pool = (dataSource.driver as PostgresDriver).master as Pool;
   QueryCounter.shared.logQuery();
   const result = await pool.query({ name: statementName(text), text, values });
+  return result.rows as T[];
+}
+
+/**
+ * `queryPrepared` through an EntityManager: inside a transaction on the transaction's own connection (named statements
+ * belong to a connection), otherwise on a pooled one.
+ */
+export async function queryPreparedIn<T>(m: EntityManager, text: string, values: unknown[]): Promise<T[]> {
+  if (!m.queryRunner) return queryPrepared<T>(m.connection, text, values);
+  const client = (await m.queryRunner.connect()) as PoolClient;
+  QueryCounter.shared.logQuery();
+  const result = await client.query({ name: statementName(text), text, values });
   return result.rows as T[];
 }
