@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Logger } from 'pino';
+import { OUTBOX_CHANNEL } from '@linli/registry';
 import { DeliverJob, deliverJobId, SyncJobName } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
 import { subscribes } from './mapping/mapper';
@@ -45,7 +46,7 @@ export class OutboxRelay {
     this.listener = new Client({ connectionString: this.databaseUrl });
     this.listener.on('error', (err) => this.logger.warn({ err: err.message }, 'outbox listener lost its connection; polling continues'));
     await this.listener.connect();
-    await this.listener.query('LISTEN linli_outbox');
+    await this.listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
     this.listener.on('notification', () => this.kick());
     this.timer = setInterval(() => this.kick(), this.intervalMs);
     this.kick();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { RequestContext } from '@linli/core';
+import { queryPreparedIn, RequestContext } from '@linli/core';
 import { ChangeHistoryEntity, FieldChange } from '../entities/history.entity';
 
 export interface HistoryEntryInput {
@@ -12,33 +12,35 @@ export interface HistoryEntryInput {
   reason?: string | null;
 }
 
-export interface OutboxEventInput {
-  aggregateType: 'RESIDENT' | 'HOUSEHOLD';
-  aggregateId: string;
-  eventType: string;
-  changedFields: string[];
-}
+/** The channel the outbox relay LISTENs on. */
+export const OUTBOX_CHANNEL = 'linli_outbox';
 
 /** Wakes the outbox relay; inside a transaction, NOTIFY is delivered only when the transaction commits. */
-export const NOTIFY_OUTBOX = `SELECT pg_notify('linli_outbox', '')`;
+export const NOTIFY_OUTBOX = `SELECT pg_notify('${OUTBOX_CHANNEL}', '')`;
 
 /**
- * Appends outbox events carrying each aggregate's version as it stands in this transaction, and wakes the relay.
- * Used by every register writer; the importer writes its batch's events in its own set-based statement and sends
- * NOTIFY_OUTBOX itself.
+ * A change's history rows and outbox events, and the relay's wake-up. Each entry is one history row and one outbox
+ * event: on the resident when it names one, else on the household. The event carries the aggregate's version as it
+ * stands in this transaction (the statement sees the transaction's own earlier writes) and the changed fields' names:
+ * ids only, no personal data. NOTIFY inside a transaction is delivered only when the transaction commits.
+ * Parameters: actor, request id, the entries as JSON.
  */
-export async function recordOutbox(m: EntityManager, events: OutboxEventInput[]): Promise<void> {
-  if (events.length === 0) return;
-  await m.query(
-    `INSERT INTO outbox_event (aggregate_type, aggregate_id, version, event_type, changed_fields)
-     SELECT e.aggregate_type, e.aggregate_id, COALESCE(r.version, h.version, 1), e.event_type, e.changed_fields
-       FROM jsonb_to_recordset($1::jsonb) AS e(aggregate_type text, aggregate_id uuid, event_type text, changed_fields text[])
-       LEFT JOIN resident r ON e.aggregate_type = 'RESIDENT' AND r.id = e.aggregate_id
-       LEFT JOIN household h ON e.aggregate_type = 'HOUSEHOLD' AND h.id = e.aggregate_id`,
-    [JSON.stringify(events.map((e) => ({ aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, event_type: e.eventType, changed_fields: e.changedFields })))],
-  );
-  await m.query(NOTIFY_OUTBOX);
-}
+const RECORD_SQL = `
+  WITH e AS (
+    SELECT * FROM jsonb_to_recordset($3::jsonb)
+      AS e(resident_id uuid, household_id uuid, operation text, reason text, changes jsonb, changed_fields text[])
+  ), history AS (
+    INSERT INTO change_history (resident_id, household_id, operation, actor, request_id, reason, changes)
+    SELECT e.resident_id, e.household_id, e.operation, $1, $2, e.reason, e.changes FROM e
+  ), outbox AS (
+    INSERT INTO outbox_event (aggregate_type, aggregate_id, version, event_type, changed_fields)
+    SELECT CASE WHEN e.resident_id IS NOT NULL THEN 'RESIDENT' ELSE 'HOUSEHOLD' END, COALESCE(e.resident_id, e.household_id),
+           COALESCE(r.version, h.version, 1), e.operation, e.changed_fields
+      FROM e
+      LEFT JOIN resident r ON r.id = e.resident_id
+      LEFT JOIN household h ON e.resident_id IS NULL AND h.id = e.household_id
+  )
+  ${NOTIFY_OUTBOX}`;
 
 /** Compares two snapshots field by field; only changed fields are kept. */
 export function diff<T extends object>(before: Partial<T> | null, after: Partial<T>, fields: (keyof T)[]): FieldChange[] {
@@ -59,19 +61,17 @@ export function diff<T extends object>(before: Partial<T> | null, after: Partial
 export class HistoryService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /**
+   * Writes the history rows, their outbox events and the relay's wake-up in ONE statement (RECORD_SQL): one round trip
+   * per change instead of three, which on a small VM (every socket write a context switch) is most of a change's cost;
+   * prepared, because planning the three-part statement cost more than running it.
+   */
   async record(m: EntityManager, ctx: RequestContext, entries: HistoryEntryInput[]): Promise<void> {
     if (entries.length === 0) return;
-    await m.query(
-      `INSERT INTO change_history (resident_id, household_id, operation, actor, request_id, reason, changes)
-       SELECT e.resident_id, e.household_id, e.operation, $1, $2, e.reason, e.changes
-         FROM jsonb_to_recordset($3::jsonb) AS e(resident_id uuid, household_id uuid, operation text, reason text, changes jsonb)`,
-      [ctx.actor.id, ctx.requestId, JSON.stringify(entries.map((e) => ({
-        resident_id: e.residentId ?? null, household_id: e.householdId ?? null, operation: e.operation, reason: e.reason ?? null, changes: e.changes,
-      })))],
-    );
-    await recordOutbox(m, entries.map((e) => ({
-      aggregateType: e.residentId ? 'RESIDENT' : 'HOUSEHOLD', aggregateId: (e.residentId ?? e.householdId)!, eventType: e.operation, changedFields: e.changes.map((c) => c.field),
-    })));
+    await queryPreparedIn(m, RECORD_SQL, [ctx.actor.id, ctx.requestId, JSON.stringify(entries.map((e) => ({
+      resident_id: e.residentId ?? null, household_id: e.householdId ?? null, operation: e.operation, reason: e.reason ?? null, changes: e.changes,
+      changed_fields: e.changes.map((c) => c.field),
+    })))]);
   }
 
   forResident(residentId: string): Promise<ChangeHistoryEntity[]> {

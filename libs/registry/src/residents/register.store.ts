@@ -40,15 +40,24 @@ export class RegisterStore {
     }
   }
 
+  /**
+   * Applies `set` with the optimistic lock in SQL and returns the record as it now stands: `current` with `set`, the new
+   * version and update time from RETURNING (no trigger rewrites a resident's columns, so nothing else can differ). The
+   * record is re-read only to report a version conflict.
+   */
   async updateResident(m: EntityManager, current: ResidentEntity, set: ResidentColumns): Promise<ResidentEntity> {
     const result = await m.createQueryBuilder().update(ResidentEntity)
       .set({ ...set, version: () => 'version + 1', updatedAt: () => 'now()' })
       .where('id = :id AND version = :version', { id: current.id, version: current.version })
+      .returning('version, updated_at')
       .execute();
-    const now = await m.getRepository(ResidentEntity).findOneBy({ id: current.id });
-    if (!now) throw DomainError.notFound('Resident', current.id);
-    if (!result.affected) throw versionConflict(now.version);
-    return now;
+    const [row] = result.raw as { version: number; updated_at: Date }[];
+    if (!row) {
+      const now = await m.getRepository(ResidentEntity).findOneBy({ id: current.id });
+      if (!now) throw DomainError.notFound('Resident', current.id);
+      throw versionConflict(now.version);
+    }
+    return Object.assign(Object.create(ResidentEntity.prototype) as ResidentEntity, current, set, { version: row.version, updatedAt: row.updated_at });
   }
 
   async insertResident(m: EntityManager, record: ResidentRecord, communityCode: string, source: string): Promise<ResidentEntity> {

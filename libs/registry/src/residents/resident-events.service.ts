@@ -120,7 +120,8 @@ export class ResidentEventsService {
       const first = blocking[0];
       throw new DomainError(first.code, first.messageZh, first.messageEn, { field: first.field });
     }
-    await this.requireFreeIdNumber(m, record, 'patch.idNumber', current.id);
+    // An unchanged ID number is this record's own (and the partial unique index still guards the commit).
+    if (record.idNumber !== current.idNumber) await this.requireFreeIdNumber(m, record, 'patch.idNumber', current.id);
     let communityCode = current.communityCode;
     if (newCommunity) {
       communityCode = this.codes.requireCommunity(newCommunity, 'patch.communityCode').code;
