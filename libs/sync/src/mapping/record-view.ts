@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { queryPreparedIn } from '@linli/core';
 import { ruleHolds, TAG_DEFINITIONS } from '@linli/registry';
 
 /** Tags computed from birth date and sex (aged 80+, women 15–49): part of the view like assigned ones. */
@@ -62,7 +63,9 @@ const HUB_VIEW_SQL = `${HUB_VIEW_SELECT}
  */
 export async function loadViews(m: EntityManager, residentIds: string[]): Promise<Map<string, HubView>> {
   if (residentIds.length === 0) return new Map();
-  return viewsFromRows(await m.query(HUB_VIEW_SQL, [residentIds]));
+  // Prepared: the view's fourteen joins cost PostgreSQL ~10 ms to plan (measured on 1,000,000 residents), more than
+  // reading a batch of views.
+  return viewsFromRows(await queryPreparedIn(m, HUB_VIEW_SQL, [residentIds]));
 }
 
 /** Builds the views from rows of HUB_VIEW_SELECT (HUB_VIEW_SQL, or the `view` column of BATCH_READS_SQL). */
