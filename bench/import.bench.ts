@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   const tm = summary.timings;
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   console.log(`  time (s; writer phases summed over ${writers} connection(s)): read+map+check ${s(tm.readAndCheck)}, waiting for a writer ${s(tm.waitForWriters)}; `
-    + `COPY to staging ${s(tm.stage)}, write statement ${s(tm.write)}, lookup ${s(tm.lookup)}, COMMIT ${s(tm.commit)}; report ${s(tm.report)}`);
+    + `COPY to staging ${s(tm.stage)}, write statement ${s(tm.write)}, lookup ${s(tm.lookup)}, COMMIT ${s(tm.commit)}; report ${s(tm.report)}; ANALYZE ${s(tm.analyze)}`);
 
   // (b) raw COPY of the same file into a bare copy of the table; (c) for reference, into a copy with all its indexes
   const copyInto = async (table: string, like: string): Promise<number> => {
