@@ -73,3 +73,41 @@ describe('no N+1 in the residents page', () => {
     expect([...ctx.audit.householdIds].sort()).toEqual([...new Set(answered.map((a) => a.household.id))].sort());
   });
 });
+
+/** A register change is a handful of statements, whatever it touches: its row, history and outbox in one transaction. */
+describe('statements per register change', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await TestApi.start();
+  });
+  afterAll(() => api.stop());
+
+  it('writes updateResident, its history row and its outbox event in a fixed, small number of statements', async () => {
+    const c = await api.community('写入计数社区');
+    const r = await c.resident({ phone: '13800000000' });
+    const update = (phone: string, version: number) => api.ok(
+      `mutation($id: ID!, $v: Int!, $p: String!) { updateResident(id: $id, expectedVersion: $v, patch: {phone: $p}) { id version phone } }`,
+      { id: r.id, v: version, p: phone },
+    );
+    const before = QueryCounter.shared.total;
+    const data = await update('13900000001', r.version);
+    const statements = QueryCounter.shared.total - before;
+    expect(data.updateResident).toEqual({ id: r.id, version: r.version + 1, phone: '13900000001' });
+    // BEGIN, the locking read, UPDATE … RETURNING, history + outbox + NOTIFY, COMMIT, and the audit append.
+    expect(statements).toBeGreaterThanOrEqual(5);
+    expect(statements).toBeLessThanOrEqual(7);
+    // What those statements wrote: the change's history row and an outbox event carrying the new version.
+    const [history] = await api.db.query(`SELECT operation, changes FROM change_history WHERE resident_id = $1 ORDER BY id DESC LIMIT 1`, [r.id]);
+    expect(history.operation).toBe('updateResident');
+    expect(history.changes).toEqual([{ field: 'phone', old: '13800000000', new: '13900000001' }]);
+    const [event] = await api.db.query(`SELECT version, event_type, changed_fields FROM outbox_event WHERE aggregate_id = $1 ORDER BY id DESC LIMIT 1`, [r.id]);
+    expect(event).toEqual({ version: r.version + 1, event_type: 'updateResident', changed_fields: ['phone'] });
+    // A stale version still gets VERSION_CONFLICT with the current version, and writes nothing.
+    const stale = await api.gql(
+      `mutation($id: ID!) { updateResident(id: $id, expectedVersion: 1, patch: {phone: "13900000002"}) { id } }`, { id: r.id },
+    );
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'VERSION_CONFLICT' });
+    const [{ n }] = await api.db.query(`SELECT count(*)::int AS n FROM outbox_event WHERE aggregate_id = $1`, [r.id]);
+    expect(n).toBe(2); // addResident's and this update's
+  });
+});
