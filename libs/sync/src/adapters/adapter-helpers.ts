@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeliveryResult } from './adapter';
+import { AnswerHeaders } from './http-client';
 
 /** What every network adapter needs: endpoint errors, masking of answers, Retry-After, transport failures. */
 
@@ -23,7 +24,7 @@ export function maskPersonalData(text: string): string {
 }
 
 /** Retry-After in milliseconds (delta seconds or an HTTP date); undefined when absent or unreadable. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+export function retryAfterMs(headers: AnswerHeaders, now = Date.now()): number | undefined {
   const value = headers.get('retry-after')?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
@@ -31,9 +32,9 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The system error code (ECONNREFUSED, ECONNRESET, …) of a failed fetch, looked for through `cause` and `errors`. */
+/** The system error code (ECONNREFUSED, ECONNRESET, …) of a failed request, looked for through `cause` and `errors`. */
 function errorCode(err: unknown, depth = 0): string | undefined {
-  // Duck-typed: errors raised inside fetch need not be `instanceof Error` of this realm (e.g. under jest).
+  // Duck-typed: errors raised inside Node's internals need not be `instanceof Error` of this realm (e.g. under jest).
   if (typeof err !== 'object' || err === null || depth > 4) return undefined;
   const { code, cause, errors } = err as { code?: unknown; cause?: unknown; errors?: unknown };
   if (typeof code === 'string') return code;
@@ -55,7 +56,7 @@ export function transportFailure(err: unknown, signal: AbortSignal): DeliveryRes
 }
 
 /** Back-pressure (429 / 503): wait without using an attempt. */
-export function backPressure(status: number, headers: Headers, detail?: string): DeliveryResult {
+export function backPressure(status: number, headers: AnswerHeaders, detail?: string): DeliveryResult {
   const delayMs = retryAfterMs(headers);
   const reason = `HTTP ${status}${detail ? ` ${detail}` : ''}`;
   return delayMs === undefined ? { kind: 'RETRY', reason, countsAsAttempt: false } : { kind: 'RETRY', reason, delayMs, countsAsAttempt: false };

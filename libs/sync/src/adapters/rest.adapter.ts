@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { z } from 'zod';
 import { AdapterFactory, DeliveryResult, OutboundRecord, RealtimeAdapter } from './adapter';
 import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
+import { AnswerHeaders, HttpClient, textOf } from './http-client';
 
 /**
  * REST/JSON connector for departmental systems that keep one resource per record key.
@@ -67,6 +68,7 @@ function referenceIn(text: string): string | null {
 class RestAdapter implements RealtimeAdapter {
   readonly kind = 'realtime' as const;
   private readonly base: string;
+  private readonly http = new HttpClient();
 
   constructor(
     private readonly targetName: string,
@@ -79,18 +81,18 @@ class RestAdapter implements RealtimeAdapter {
   async deliver(record: OutboundRecord, signal: AbortSignal): Promise<DeliveryResult> {
     const put = record.operation === 'UPSERT';
     let status: number;
-    let headers: Headers;
+    let headers: AnswerHeaders;
     let text: string;
     try {
-      const response = await fetch(this.recordUrl(record.key), {
+      const answer = await this.http.request(this.recordUrl(record.key), {
         method: put ? 'PUT' : 'DELETE',
         headers: this.headers(put),
         body: put ? JSON.stringify(record.fields) : undefined,
         signal,
       });
-      status = response.status;
-      headers = response.headers;
-      text = await response.text();
+      status = answer.status;
+      headers = answer.headers;
+      text = textOf(answer);
     } catch (err) {
       return transportFailure(err, signal);
     }
@@ -106,10 +108,10 @@ class RestAdapter implements RealtimeAdapter {
   }
 
   async readBack(key: string, signal: AbortSignal): Promise<Record<string, unknown> | null> {
-    const response = await fetch(this.recordUrl(key), { method: 'GET', headers: this.headers(false), signal });
-    const text = await response.text();
-    if (response.status === 404) return null;
-    if (response.status !== 200) throw new Error(`${this.targetName}: read-back answered HTTP ${response.status}`);
+    const answer = await this.http.request(this.recordUrl(key), { method: 'GET', headers: this.headers(false), signal });
+    const text = textOf(answer);
+    if (answer.status === 404) return null;
+    if (answer.status !== 200) throw new Error(`${this.targetName}: read-back answered HTTP ${answer.status}`);
     const body = parseJson(text);
     if (!isObject(body)) throw new Error(`${this.targetName}: read-back answer is not a JSON object`);
     const fields = body['fields'];
@@ -117,10 +119,10 @@ class RestAdapter implements RealtimeAdapter {
   }
 
   async listKeys(signal: AbortSignal): Promise<Map<string, string> | null> {
-    const response = await fetch(this.base, { method: 'GET', headers: this.headers(false), signal });
-    const text = await response.text();
-    if (response.status === 404 || response.status === 405) return null;
-    if (response.status !== 200) throw new Error(`${this.targetName}: listing answered HTTP ${response.status}`);
+    const answer = await this.http.request(this.base, { method: 'GET', headers: this.headers(false), signal });
+    const text = textOf(answer);
+    if (answer.status === 404 || answer.status === 405) return null;
+    if (answer.status !== 200) throw new Error(`${this.targetName}: listing answered HTTP ${answer.status}`);
     const body = parseJson(text);
     const items = Array.isArray(body) ? body : isObject(body) && Array.isArray(body['items']) ? body['items'] : null;
     if (!items) throw new Error(`${this.targetName}: listing is not an array`);
@@ -139,7 +141,7 @@ class RestAdapter implements RealtimeAdapter {
   }
 
   async close(): Promise<void> {
-    // fetch keeps no per-adapter resources.
+    this.http.close();
   }
 
   private recordUrl(key: string): string {

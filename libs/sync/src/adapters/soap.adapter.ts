@@ -3,6 +3,7 @@ import * as iconv from 'iconv-lite';
 import { z } from 'zod';
 import { AdapterFactory, DeliveryResult, OutboundRecord, RealtimeAdapter } from './adapter';
 import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
+import { AnswerHeaders, HttpClient } from './http-client';
 
 /**
  * SOAP 1.1 connector (document/literal over HTTP POST) for departmental web services such as P1, the police floating
@@ -107,6 +108,8 @@ class SoapAdapter implements RealtimeAdapter {
     htmlEntities: true,
   });
 
+  private readonly http = new HttpClient();
+
   constructor(
     private readonly targetName: string,
     private readonly endpoint: SoapEndpoint,
@@ -134,7 +137,7 @@ class SoapAdapter implements RealtimeAdapter {
   }
 
   async close(): Promise<void> {
-    // fetch keeps no per-adapter resources.
+    this.http.close();
   }
 
   private async remove(record: OutboundRecord, signal: AbortSignal): Promise<DeliveryResult> {
@@ -183,10 +186,10 @@ class SoapAdapter implements RealtimeAdapter {
   private async call(operation: string, inner: string, signal: AbortSignal, soapAction: string): Promise<Exchange> {
     const body = iconv.encode(this.envelope(operation, inner), this.encoding);
     let status: number;
-    let headers: Headers;
+    let headers: AnswerHeaders;
     let raw: Buffer;
     try {
-      const response = await fetch(this.endpoint.url, {
+      const answer = await this.http.request(this.endpoint.url, {
         method: 'POST',
         headers: {
           'content-type': `text/xml; charset=${this.endpoint.encoding}`,
@@ -196,9 +199,9 @@ class SoapAdapter implements RealtimeAdapter {
         body,
         signal,
       });
-      status = response.status;
-      headers = response.headers;
-      raw = Buffer.from(await response.arrayBuffer());
+      status = answer.status;
+      headers = answer.headers;
+      raw = answer.body;
     } catch (err) {
       return { kind: 'RETRY', result: transportFailure(err, signal) };
     }

@@ -4,6 +4,7 @@ import JSZip from 'jszip';
 import { z } from 'zod';
 import { AdapterFactory, BatchAdapter, BatchRowResult, DeliveryResult, OutboundRecord } from './adapter';
 import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
+import { AnswerHeaders, HttpClient } from './http-client';
 
 /**
  * Zipped XML data package connector (数据包), for P4 health / family planning (`js-wis`) and systems like it.
@@ -158,6 +159,8 @@ class XmlPackageAdapter implements BatchAdapter {
   /** Feedback received with the upload answers, by package id. */
   private readonly feedback = new Map<string, BatchRowResult[]>();
 
+  private readonly http = new HttpClient();
+
   constructor(
     private readonly targetName: string,
     private readonly endpoint: XmlPackageEndpoint,
@@ -202,18 +205,18 @@ class XmlPackageAdapter implements BatchAdapter {
   async upload(file: { fileName: string; content: Buffer }, signal: AbortSignal): Promise<DeliveryResult> {
     const packageId = this.packageIdOf(file.fileName);
     let status: number;
-    let headers: Headers;
+    let headers: AnswerHeaders;
     let body: Buffer;
     try {
-      const response = await fetch(`${this.base}/packages`, {
+      const answer = await this.http.request(`${this.base}/packages`, {
         method: 'POST',
         headers: this.headers({ 'content-type': 'application/zip', accept: 'application/zip' }),
-        body: new Uint8Array(file.content),
+        body: file.content,
         signal,
       });
-      status = response.status;
-      headers = response.headers;
-      body = Buffer.from(await response.arrayBuffer());
+      status = answer.status;
+      headers = answer.headers;
+      body = answer.body;
     } catch (err) {
       return transportFailure(err, signal);
     }
@@ -240,20 +243,20 @@ class XmlPackageAdapter implements BatchAdapter {
     const packageId = this.packageIdOf(fileName);
     const known = this.feedback.get(packageId);
     if (known) return known;
-    const response = await fetch(`${this.base}/feedback/${encodeURIComponent(packageId)}`, {
+    const answer = await this.http.request(`${this.base}/feedback/${encodeURIComponent(packageId)}`, {
       method: 'GET',
       headers: this.headers({ accept: 'application/zip' }),
       signal,
     });
-    const body = Buffer.from(await response.arrayBuffer());
-    if (response.status === 404 || response.status === 429 || response.status === 503) return null;
-    if (response.status !== 200) throw new Error(`${this.targetName}: feedback for ${packageId} answered HTTP ${response.status}`);
-    const rows = this.toRows(packageId, await readFeedbackPackage(body));
+    if (answer.status === 404 || answer.status === 429 || answer.status === 503) return null;
+    if (answer.status !== 200) throw new Error(`${this.targetName}: feedback for ${packageId} answered HTTP ${answer.status}`);
+    const rows = this.toRows(packageId, await readFeedbackPackage(answer.body));
     remember(this.feedback, packageId, rows);
     return rows;
   }
 
   async close(): Promise<void> {
+    this.http.close();
     this.renderedKeys.clear();
     this.feedback.clear();
   }
