@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { DomainError, ErrorCode, inRanges, Permission, RequestContext, requireUuid } from '@linli/core';
+import { DomainError, ErrorCode, inRanges, Permission, queryPreparedIn, RequestContext, requireUuid } from '@linli/core';
 import { ResidenceEntity, ResidentEntity } from '../entities/resident.entity';
 import { HouseholdEntity, HouseholdMemberEntity } from '../entities/household.entity';
 import { FieldChange } from '../entities/history.entity';
 import { ResidentRecord } from './resident-rules';
+import { RESIDENT_COLUMNS } from './resident-columns';
 
 type ResidentColumns = Partial<Omit<ResidentEntity, 'id' | 'version' | 'createdAt' | 'updatedAt'>>;
 type HouseholdColumns = Partial<Omit<HouseholdEntity, 'id' | 'version' | 'createdAt' | 'updatedAt'>>;
+
+/** The locking read of a change, prepared (every change starts with it). */
+const LOCK_RESIDENT = `SELECT ${RESIDENT_COLUMNS} FROM resident r WHERE r.id = $1 FOR UPDATE`;
 
 /**
  * Row-level operations on the register, always inside the caller's transaction. Versioned updates are
@@ -22,7 +26,7 @@ export class RegisterStore {
    */
   async lockResident(m: EntityManager, ctx: RequestContext, id: string, field: string, expectedVersion?: number | null): Promise<ResidentEntity> {
     const residentId = requireUuid(id, field);
-    const row = await m.getRepository(ResidentEntity).createQueryBuilder('r').setLock('pessimistic_write').where('r.id = :id', { id: residentId }).getOne();
+    const [row] = await queryPreparedIn<ResidentEntity>(m, LOCK_RESIDENT, [residentId]);
     if (!row || !inRanges(row.communityCode, ctx.access.jurisdiction)) throw DomainError.notFound('Resident', residentId, field);
     this.requireWritable(ctx, row.communityCode, field);
     if (row.status === 'MERGED') {

@@ -15,6 +15,7 @@ import { TagDto } from '../dtos/tag.dto';
 import { ManualTagRow, TagsService } from '../tags/tags.service';
 import { householdsById, toHouseholdDto } from '../households/households.service';
 import { attachPrefetched, Prefetched } from './prefetched';
+import { RESIDENT_COLUMNS } from './resident-columns';
 
 export function toResidentDto(r: ResidentEntity, redirectedFromId: string | null = null): ResidentDto {
   return {
@@ -53,18 +54,6 @@ const PREFETCH_TAGS = `
   LEFT JOIN LATERAL (SELECT json_agg(json_build_object('residentId', rt.resident_id, 'tagCode', rt.tag_code, 'attributes', rt.attributes,
       'validFrom', rt.valid_from, 'validTo', rt.valid_to) ORDER BY rt.tag_code) AS tags
     FROM resident_tag rt WHERE rt.resident_id = r.id AND rt.valid_to IS NULL) t ON TRUE`;
-
-/**
- * Every resident column under its entity property name, for the hot reads that skip TypeORM's query builder and
- * hydration (a page, a lookup). Dates come back as `YYYY-MM-DD` text, as TypeORM hydrates them.
- */
-const RESIDENT_COLUMNS = `r.id, r.id_type AS "idType", r.id_number AS "idNumber", r.id_number_status AS "idNumberStatus",
-  r.quarantine_reason AS "quarantineReason", r.name, r.name_pinyin AS "namePinyin", r.former_name AS "formerName", r.sex,
-  r.birth_date::text AS "birthDate", r.ethnicity, r.political_status AS "politicalStatus", r.education,
-  r.marital_status AS "maritalStatus", r.employment, r.phone, r.population_type AS "populationType",
-  r.household_relation AS "householdRelation", r.community_code AS "communityCode", r.status, r.moved_out_on::text AS "movedOutOn",
-  r.move_out_reason AS "moveOutReason", r.move_out_destination AS "moveOutDestination", r.deceased_on::text AS "deceasedOn",
-  r.merged_into_id AS "mergedIntoId", r.source, r.version, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 
 /**
  * Lookups by ID number, among live residents (a merged record's number belongs to its survivor), for a batch of
