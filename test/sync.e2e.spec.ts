@@ -102,6 +102,28 @@ describe('sync hub end to end', () => {
     await eventually(() => atPolice(r.addResident.idNumber), 15_000, 'delivered after correction');
   });
 
+  it('replays every open dead letter of a target at once; they leave the list and arrive', async () => {
+    const outside = (await h.api.community('区外社区二', '330205001000'))!;
+    const added: { id: string; idNumber: string }[] = [];
+    for (const name of ['区外甲', '区外乙', '区外丙']) {
+      const r = await h.api.ok(`mutation($i: AddResidentInput!) { addResident(input: $i) { id idNumber } }`, {
+        i: { resident: { idNumber: newIdNumber('1'), name, populationType: 'FLOATING' }, communityCode: outside.code, residence: { dwellingId: await outside.dwelling(), kind: 'TENANT', movedInOn: '2024-01-01' } },
+      });
+      await h.api.ok(`mutation($id: ID!) { assignTag(input: {residentId: $id, tagCode: "FLOATING", attributes: {inflowDate: "2024-01-01"}}) { residentId } }`, { id: r.addResident.id });
+      added.push(r.addResident);
+    }
+    const open = async () => (await h.api.ok(`{ deadLetters(target: "ga-ldrk", first: 100) { items { residentId } } }`)).deadLetters.items.map((d: { residentId: string }) => d.residentId);
+    const openOfAdded = async () => (await open()).filter((id: string) => added.some((r) => r.id === id));
+    await eventually(async () => (await openOfAdded()).length === 3, 15_000, 'three dead letters');
+    for (const r of added) {
+      await h.api.ok(`mutation($id: ID!, $c: String!) { updateResident(id: $id, expectedVersion: 2, patch: {communityCode: $c}) { version } }`, { id: r.id, c: c.code });
+    }
+    const replayed = await h.api.ok(`mutation { replaySync(input: {target: "ga-ldrk", allDeadLetters: true}) }`);
+    expect(replayed.replaySync).toBeGreaterThanOrEqual(3);
+    expect(await openOfAdded()).toEqual([]);
+    for (const r of added) await eventually(() => atPolice(r.idNumber), 15_000, `delivered after the replay: ${r.id}`);
+  });
+
   it('shows targets with their queues, and a dry run shows exactly what would be sent', async () => {
     const r = await floating();
     const data = await h.api.ok(`query($id: ID!) { syncTargets { name protocol mode pending deadLetters } dryRunSync(target: "ga-ldrk", residentId: $id) { subscribed operation key fields } }`, { id: r.id });

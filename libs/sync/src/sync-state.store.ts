@@ -43,16 +43,31 @@ export class SyncStateStore {
   }
 
   /** Marks records wanted at a target up to an event; never moves `wanted_event` backwards. */
-  async want(rows: WantRow[]): Promise<void> {
+  want(rows: WantRow[]): Promise<void> {
+    return this.upsertWanted(rows, false);
+  }
+
+  /**
+   * As `want`, and forgets what the targets were thought to hold for these records (`applied_event` NULL, `PENDING`):
+   * a replay sends the record even if nothing changed since it was last thought delivered.
+   */
+  resend(rows: WantRow[]): Promise<void> {
+    return this.upsertWanted(rows, true);
+  }
+
+  private async upsertWanted(rows: WantRow[], forgetApplied: boolean): Promise<void> {
     if (rows.length === 0) return;
+    const status = forgetApplied
+      ? `applied_event = NULL, status = 'PENDING'`
+      : `status = CASE WHEN sync_state.applied_event IS NULL OR sync_state.applied_event < GREATEST(sync_state.wanted_event, EXCLUDED.wanted_event)
+                           THEN 'PENDING' ELSE sync_state.status END`;
     await this.m.query(
       `INSERT INTO sync_state (target, aggregate_type, aggregate_id, wanted_event, wanted_version, status)
        SELECT w.target, 'RESIDENT', w.id, w.event, w.version, 'PENDING' FROM jsonb_to_recordset($1::jsonb) AS w(target text, id uuid, event bigint, version int)
        ON CONFLICT (target, aggregate_type, aggregate_id) DO UPDATE
          SET wanted_event = GREATEST(sync_state.wanted_event, EXCLUDED.wanted_event),
              wanted_version = CASE WHEN EXCLUDED.wanted_event >= sync_state.wanted_event THEN EXCLUDED.wanted_version ELSE sync_state.wanted_version END,
-             status = CASE WHEN sync_state.applied_event IS NULL OR sync_state.applied_event < GREATEST(sync_state.wanted_event, EXCLUDED.wanted_event)
-                           THEN 'PENDING' ELSE sync_state.status END,
+             ${status},
              updated_at = now()`,
       [JSON.stringify(inLockOrder(rows).map((r) => ({ target: r.target, id: r.residentId, event: r.event, version: r.version })))],
     );

@@ -8,7 +8,7 @@ import { BatchRunJob, DeliverJob, deliverJobId, queueName, SyncJobName } from '.
 import { loadViews } from './mapping/record-view';
 import { mapRecord, subscribes } from './mapping/mapper';
 import { TargetRegistry } from './targets/target-registry';
-import { latestEventFor, SyncStateRow, SyncStateStore } from './sync-state.store';
+import { latestEventFor, SyncStateRow, SyncStateStore, WantRow } from './sync-state.store';
 import { bullConnection, requireNoEviction } from './redis-connection';
 import { Reconciler, ReconcileReport } from './reconciler';
 import { compareWithTarget, DriftReport, notComparable } from './drift';
@@ -145,32 +145,45 @@ export class SyncService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
-   * Forgets what the targets were thought to hold for these records (`applied_event = NULL`, `PENDING`), marks them
-   * wanted at their newest event and, for realtime targets, enqueues a job with a fresh id; batch targets take them
-   * in their next run. Returns how many records it queued.
+   * Forgets what the targets were thought to hold for these records and marks them wanted at their newest event (one
+   * transaction, set-based: a replay of thousands of dead letters is a few statements), then, for realtime targets,
+   * enqueues a job with a fresh id per record; batch targets take them in their next run. Returns how many records it
+   * queued. The jobs go to Redis after the commit: if that fails, the reconciler finds the records behind and queues
+   * them.
    */
   private async resend(ids: { target: string; id: string }[], markDeadLettersReplayed: boolean): Promise<number> {
-    const events = await latestEventFor(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
-    const views = await loadViews(this.ds.manager, [...new Set(ids.map((i) => i.id))]);
-    const store = new SyncStateStore(this.ds.manager);
-    let count = 0;
+    const unique = [...new Set(ids.map((i) => i.id))];
+    const events = await latestEventFor(this.ds.manager, unique);
+    const views = await loadViews(this.ds.manager, unique);
+    const rows = new Map<string, WantRow>();
     for (const { target, id } of ids) {
-      const t = this.registry.get(target)!;
       const view = views.get(id);
-      if (!view) continue;
-      // The record is sent even if nothing changed since the target was last thought up to date.
-      await this.ds.query(`UPDATE sync_state SET applied_event = NULL, status = 'PENDING', updated_at = now() WHERE target = $1 AND aggregate_id = $2`, [target, id]);
-      await store.want([{ target, residentId: id, event: events.get(id) ?? 0, version: Number(view.version) }]);
-      if (markDeadLettersReplayed) {
-        await this.ds.query(`UPDATE sync_dead_letter SET replayed_at = now() WHERE target = $1 AND aggregate_id = $2 AND replayed_at IS NULL`, [target, id]);
-      }
-      if (t.schedule.mode === 'realtime') {
-        const data: DeliverJob = { target, aggregateType: 'RESIDENT', aggregateId: id, event: events.get(id) ?? 0, version: Number(view.version) };
-        await this.queues.get(target)!.add(SyncJobName.DELIVER, data, { jobId: `${deliverJobId(data)}|replay-${Date.now()}` });
-      }
-      count += 1;
+      if (view) rows.set(`${target}|${id}`, { target, residentId: id, event: events.get(id) ?? 0, version: Number(view.version) });
     }
-    return count;
+    if (rows.size === 0) return 0;
+    const wanted = [...rows.values()];
+    await this.ds.transaction(async (m) => {
+      await new SyncStateStore(m).resend(wanted);
+      if (markDeadLettersReplayed) {
+        await m.query(
+          `UPDATE sync_dead_letter d SET replayed_at = now() FROM jsonb_to_recordset($1::jsonb) AS x(target text, id uuid)
+            WHERE d.target = x.target AND d.aggregate_id = x.id AND d.replayed_at IS NULL`,
+          [JSON.stringify(wanted.map((r) => ({ target: r.target, id: r.residentId })))],
+        );
+      }
+    });
+    const stamp = Date.now();
+    const jobs = new Map<string, DeliverJob[]>();
+    for (const r of wanted) {
+      if (this.registry.get(r.target)!.schedule.mode !== 'realtime') continue;
+      const list = jobs.get(r.target) ?? [];
+      list.push({ target: r.target, aggregateType: 'RESIDENT', aggregateId: r.residentId, event: r.event, version: r.version });
+      jobs.set(r.target, list);
+    }
+    for (const [target, list] of jobs) {
+      await this.queues.get(target)!.addBulk(list.map((data) => ({ name: SyncJobName.DELIVER, data, opts: { jobId: `${deliverJobId(data)}|replay-${stamp}` } })));
+    }
+    return wanted.length;
   }
 
   /** Exactly what would be sent to a target for a resident, after mapping, without sending. */
