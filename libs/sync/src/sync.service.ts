@@ -147,9 +147,8 @@ export class SyncService implements OnApplicationBootstrap, OnApplicationShutdow
   /**
    * Forgets what the targets were thought to hold for these records and marks them wanted at their newest event (one
    * transaction, set-based: a replay of thousands of dead letters is a few statements), then, for realtime targets,
-   * enqueues a job with a fresh id per record; batch targets take them in their next run. Returns how many records it
-   * queued. The jobs go to Redis after the commit: if that fails, the reconciler finds the records behind and queues
-   * them.
+   * enqueues a job with a fresh id per record (a replay is not skipped as a repeat of the job that failed); batch targets
+   * take them in their next run. Returns how many records it queued.
    */
   private async resend(ids: { target: string; id: string }[], markDeadLettersReplayed: boolean): Promise<number> {
     const unique = [...new Set(ids.map((i) => i.id))];
@@ -162,6 +161,14 @@ export class SyncService implements OnApplicationBootstrap, OnApplicationShutdow
     }
     if (rows.size === 0) return 0;
     const wanted = [...rows.values()];
+    const stamp = Date.now();
+    const jobs = new Map<string, DeliverJob[]>();
+    for (const r of wanted) {
+      if (this.registry.get(r.target)!.schedule.mode !== 'realtime') continue;
+      const list = jobs.get(r.target) ?? [];
+      list.push({ target: r.target, aggregateType: 'RESIDENT', aggregateId: r.residentId, event: r.event, version: r.version });
+      jobs.set(r.target, list);
+    }
     await this.ds.transaction(async (m) => {
       await new SyncStateStore(m).resend(wanted);
       if (markDeadLettersReplayed) {
@@ -171,18 +178,12 @@ export class SyncService implements OnApplicationBootstrap, OnApplicationShutdow
           [JSON.stringify(wanted.map((r) => ({ target: r.target, id: r.residentId })))],
         );
       }
+      // Inside the transaction, as the relay does: if Redis refuses, nothing is marked replayed and the caller sees the
+      // error. A job that reaches Redis when the commit then fails reads the old state and is skipped as stale.
+      for (const [target, list] of jobs) {
+        await this.queues.get(target)!.addBulk(list.map((data) => ({ name: SyncJobName.DELIVER, data, opts: { jobId: `${deliverJobId(data)}|replay-${stamp}` } })));
+      }
     });
-    const stamp = Date.now();
-    const jobs = new Map<string, DeliverJob[]>();
-    for (const r of wanted) {
-      if (this.registry.get(r.target)!.schedule.mode !== 'realtime') continue;
-      const list = jobs.get(r.target) ?? [];
-      list.push({ target: r.target, aggregateType: 'RESIDENT', aggregateId: r.residentId, event: r.event, version: r.version });
-      jobs.set(r.target, list);
-    }
-    for (const [target, list] of jobs) {
-      await this.queues.get(target)!.addBulk(list.map((data) => ({ name: SyncJobName.DELIVER, data, opts: { jobId: `${deliverJobId(data)}|replay-${stamp}` } })));
-    }
     return wanted.length;
   }
 
