@@ -190,10 +190,10 @@ const STAGE_TABLE = `CREATE TEMP TABLE IF NOT EXISTS import_stage (
 ) ON COMMIT DELETE ROWS`;
 
 /**
- * A run that wrote this many residents ANALYZEs what it wrote before it reports. Autovacuum would, within a minute or
- * so; until then PostgreSQL plans with the statistics of the table as it was, and after a first import into an empty
- * register those say "empty": the sync worker's reads of the new records then scan whole tables (seen in bench:sync,
- * 28 ms instead of 4 ms per batch of views).
+ * A run that wrote this many residents ANALYZEs what it wrote, once it is recorded as finished. Autovacuum would,
+ * within a minute or so; until then PostgreSQL plans with the statistics of the table as it was, and after a first
+ * import into an empty register those say "empty": the sync worker's reads of the new records then scan whole tables
+ * (seen in bench:sync, 28 ms instead of 4 ms per batch of views).
  */
 const ANALYZE_AFTER_ROWS = 10_000;
 
@@ -353,18 +353,19 @@ export class ImportService {
       await pipeline.finish();
       state.timings.waitForWriters += msSince(waiting);
 
-      const written = run.counts.accepted + run.counts.quarantined;
-      if (written >= ANALYZE_AFTER_ROWS) {
-        const analysing = process.hrtime.bigint();
-        await client.query(`ANALYZE resident, change_history, outbox_event`);
-        run.timings.analyze += msSince(analysing);
-      }
       const fileSha256 = await source.sha256();
       await report.close();
       await client.query(
         `UPDATE import_run SET file_sha256 = $2, accepted = $3, matched = $4, quarantined = $5, rejected = $6, finished_at = now() WHERE id = $1`,
         [runId, fileSha256, run.counts.accepted, run.counts.matched, run.counts.quarantined, run.counts.rejected],
       );
+      if (run.counts.accepted + run.counts.quarantined >= ANALYZE_AFTER_ROWS) {
+        // After the run is recorded as finished: statistics are a courtesy to the next reads, and if ANALYZE fails (a
+        // lock timeout, a role that does not own the tables) autovacuum does it later; the import stands.
+        const analysing = process.hrtime.bigint();
+        await client.query(`ANALYZE resident, change_history, outbox_event`).catch(() => undefined);
+        run.timings.analyze += msSince(analysing);
+      }
       return { runId, fileName, fileSha256, reportPath, durationMs: Date.now() - started, ...run.counts, timings: { ...run.timings } };
     } catch (err) {
       // What was committed stays; the run keeps its counts so far and no finished_at (it did not finish).
