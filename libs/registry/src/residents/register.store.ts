@@ -26,6 +26,8 @@ export class RegisterStore {
    */
   async lockResident(m: EntityManager, ctx: RequestContext, id: string, field: string, expectedVersion?: number | null): Promise<ResidentEntity> {
     const residentId = requireUuid(id, field);
+    // FOR UPDATE outside a transaction would lock nothing (TypeORM's setLock refused that; a raw statement would not).
+    if (!m.queryRunner?.isTransactionActive) throw new Error('lockResident needs a transaction');
     const [row] = await queryPreparedIn<ResidentEntity>(m, LOCK_RESIDENT, [residentId]);
     if (!row || !inRanges(row.communityCode, ctx.access.jurisdiction)) throw DomainError.notFound('Resident', residentId, field);
     this.requireWritable(ctx, row.communityCode, field);
