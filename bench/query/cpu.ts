@@ -37,9 +37,14 @@ function statFields(pid: number): string[] | null {
   }
 }
 
+/** utime + stime of a /proc/<pid>/stat line split into fields. */
+function ticksOf(fields: string[]): number {
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 function processTicks(pid: number): number | null {
   const fields = statFields(pid);
-  return fields ? Number(fields[11]) + Number(fields[12]) : null; // utime + stime
+  return fields ? ticksOf(fields) : null;
 }
 
 /** A server process and its children (the workers of an API started with API_PROCESSES > 1). */
@@ -50,7 +55,7 @@ function serverTicks(pid: number): number | null {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const fields = statFields(Number(entry));
-    if (fields && Number(fields[1]) === pid) total += Number(fields[11]) + Number(fields[12]);
+    if (fields && Number(fields[1]) === pid) total += ticksOf(fields);
   }
   return total;
 }

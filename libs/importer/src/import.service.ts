@@ -226,8 +226,6 @@ const WRITE_FROM_STAGE = `
   )
   SELECT id, id_number FROM created`;
 
-/** Wakes the sync relay; NOTIFY is delivered when the batch commits, and only if it does. */
-
 const SELECT_LIVE = `
   SELECT id, id_number, id_type, name, former_name, sex, birth_date::text AS birth_date, ethnicity, political_status,
          education, marital_status, employment, phone, population_type, household_relation, community_code

@@ -12,9 +12,6 @@ import { SyncMetrics } from './sync-metrics';
 /** BUSY: another run of the same target holds its lock (a manual run beside the scheduled one); try again shortly. */
 export type BatchOutcome = 'NOTHING_TO_SEND' | 'UPLOADED_WAITING' | 'ANSWERED' | 'BUSY';
 
-/** The advisory lock key of a target's batch runs: one run of a target at a time, across workers. */
-const batchLockKey = (target: string): string => advisoryKey('batch', target);
-
 interface RunRow {
   id: string;
   status: 'BUILT' | 'UPLOADED';
@@ -35,7 +32,8 @@ export class BatchRunner {
     // A run started by hand may meet the scheduled one: two runs would build and upload the same file twice.
     const runner = this.ds.createQueryRunner();
     await runner.connect();
-    const key = batchLockKey(target.name);
+    // One run of a target at a time, across workers.
+    const key = advisoryKey('batch', target.name);
     try {
       const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
       if (!locked) return 'BUSY';

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Logger } from 'pino';
 import { OUTBOX_CHANNEL } from '@linli/registry';
-import { DeliverJob, deliverJobId, SyncJobName } from './jobs/sync-jobs';
+import { DeliverJob, enqueueDeliveries } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
 import { subscribes } from './mapping/mapper';
 import { TargetConfig } from './targets/target-config';
@@ -107,7 +107,7 @@ export class OutboxRelay {
       );
       const wasSent = new Set(known.map((k) => `${k.target}|${k.aggregate_id}`));
       const wanted: { target: string; residentId: string; event: number; version: number }[] = [];
-      const jobs = new Map<string, DeliverJob[]>();
+      const jobs: DeliverJob[] = [];
       for (const [residentId, event] of latest) {
         const view = views.get(residentId);
         if (!view) continue;
@@ -115,19 +115,12 @@ export class OutboxRelay {
           // A target gets a record it subscribes to, and hears when a record it holds leaves its group.
           if (!subscribes(t, view) && !wasSent.has(`${t.name}|${residentId}`)) continue;
           wanted.push({ target: t.name, residentId, event, version: Number(view.version) });
-          if (t.schedule.mode === 'realtime') {
-            const list = jobs.get(t.name) ?? [];
-            list.push({ target: t.name, aggregateType: 'RESIDENT', aggregateId: residentId, event, version: Number(view.version) });
-            jobs.set(t.name, list);
-          }
+          if (t.schedule.mode === 'realtime') jobs.push({ target: t.name, aggregateType: 'RESIDENT', aggregateId: residentId, event, version: Number(view.version) });
         }
       }
       // SyncStateStore.want upserts in the one lock order every sync_state writer shares (see inLockOrder there).
       await new SyncStateStore(m).want(wanted);
-      for (const [target, list] of jobs) {
-        const queue = this.queues.get(target)!;
-        await queue.addBulk(list.map((data) => ({ name: SyncJobName.DELIVER, data, opts: { jobId: deliverJobId(data) } })));
-      }
+      await enqueueDeliveries(this.queues, jobs);
       await m.query(`UPDATE outbox_event SET relayed_at = now() WHERE id = ANY($1::bigint[])`, [events.map((e) => e.id)]);
       this.metrics.relayed.inc(events.length);
       return events.length;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { BatchRunJob, DeliverJob, deliverJobId, SyncJobName } from './jobs/sync-jobs';
+import { BatchRunJob, enqueueDeliveries, SyncJobName } from './jobs/sync-jobs';
 import { TargetConfig } from './targets/target-config';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
 import { loadViews } from './mapping/record-view';
@@ -56,7 +56,7 @@ export class Reconciler {
       [target.name, graceSeconds],
     );
     if (target.schedule.mode === 'realtime' && behind.length) {
-      await this.enqueue(target, behind.map((b) => ({ target: target.name, aggregateType: 'RESIDENT', aggregateId: b.aggregate_id, event: Number(b.wanted_event), version: b.wanted_version })));
+      await enqueueDeliveries(this.queues, behind.map((b) => ({ target: target.name, aggregateType: 'RESIDENT', aggregateId: b.aggregate_id, event: Number(b.wanted_event), version: b.wanted_version })));
     }
     // Residents the target subscribes to that it has never been told about.
     let initialLoad = 0;
@@ -88,7 +88,7 @@ export class Reconciler {
       await store.want(rows); // in the one lock order of every sync_state writer (SyncStateStore)
       for (const r of rows.filter((x) => !x.subscribed)) await store.applied(target.name, r.residentId, r.event, r.version, 'NOT_SUBSCRIBED', null);
       const jobs = rows.filter((r) => r.subscribed).map((r) => ({ target: target.name, aggregateType: 'RESIDENT' as const, aggregateId: r.residentId, event: r.event, version: r.version }));
-      if (target.schedule.mode === 'realtime') await this.enqueue(target, jobs);
+      if (target.schedule.mode === 'realtime') await enqueueDeliveries(this.queues, jobs);
       initialLoad += jobs.length;
       if (fresh.length < PAGE) break;
     }
@@ -108,10 +108,4 @@ export class Reconciler {
     return true;
   }
 
-  private async enqueue(target: TargetConfig, jobs: DeliverJob[]): Promise<void> {
-    const queue = this.queues.get(target.name)!;
-    for (let i = 0; i < jobs.length; i += 1000) {
-      await queue.addBulk(jobs.slice(i, i + 1000).map((data) => ({ name: SyncJobName.DELIVER, data, opts: { jobId: deliverJobId(data) } })));
-    }
-  }
 }

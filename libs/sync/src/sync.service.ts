@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig, DomainError, inRanges, RequestContext, requireUuid } from '@linli/core';
 import { OutboundRecord } from './adapters/adapter';
-import { BatchRunJob, DeliverJob, deliverJobId, queueName, SyncJobName } from './jobs/sync-jobs';
+import { BatchRunJob, DeliverJob, enqueueDeliveries, queueName, SyncJobName } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
 import { mapRecord, subscribes } from './mapping/mapper';
 import { TargetRegistry } from './targets/target-registry';
@@ -161,14 +161,9 @@ export class SyncService implements OnApplicationBootstrap, OnApplicationShutdow
     }
     if (rows.size === 0) return 0;
     const wanted = [...rows.values()];
-    const stamp = Date.now();
-    const jobs = new Map<string, DeliverJob[]>();
-    for (const r of wanted) {
-      if (this.registry.get(r.target)!.schedule.mode !== 'realtime') continue;
-      const list = jobs.get(r.target) ?? [];
-      list.push({ target: r.target, aggregateType: 'RESIDENT', aggregateId: r.residentId, event: r.event, version: r.version });
-      jobs.set(r.target, list);
-    }
+    const jobs: DeliverJob[] = wanted
+      .filter((r) => this.registry.get(r.target)!.schedule.mode === 'realtime')
+      .map((r) => ({ target: r.target, aggregateType: 'RESIDENT', aggregateId: r.residentId, event: r.event, version: r.version }));
     await this.ds.transaction(async (m) => {
       await new SyncStateStore(m).resend(wanted);
       if (markDeadLettersReplayed) {
@@ -180,9 +175,7 @@ export class SyncService implements OnApplicationBootstrap, OnApplicationShutdow
       }
       // Inside the transaction, as the relay does: if Redis refuses, nothing is marked replayed and the caller sees the
       // error. A job that reaches Redis when the commit then fails reads the old state and is skipped as stale.
-      for (const [target, list] of jobs) {
-        await this.queues.get(target)!.addBulk(list.map((data) => ({ name: SyncJobName.DELIVER, data, opts: { jobId: `${deliverJobId(data)}|replay-${stamp}` } })));
-      }
+      await enqueueDeliveries(this.queues, jobs, `|replay-${Date.now()}`);
     });
     return wanted.length;
   }

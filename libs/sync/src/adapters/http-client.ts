@@ -79,8 +79,8 @@ export class HttpClient {
     try {
       return await this.exchange(target, init, headers);
     } catch (err) {
-      const reset = (err as { code?: unknown; reusedSocket?: boolean }).reusedSocket && (err as { code?: unknown }).code === 'ECONNRESET';
-      if (!reset || init.signal.aborted || !IDEMPOTENT.has(init.method)) throw err;
+      const { code, reusedSocket } = err as { code?: unknown; reusedSocket?: boolean };
+      if (!reusedSocket || code !== 'ECONNRESET' || init.signal.aborted || !IDEMPOTENT.has(init.method)) throw err;
       return this.exchange(target, init, headers);
     }
   }

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { z } from 'zod';
 import { AdapterFactory, DeliveryResult, OutboundRecord, RealtimeAdapter } from './adapter';
 import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
-import { AnswerHeaders, HttpClient, textOf } from './http-client';
+import { HttpAnswer, HttpClient, textOf } from './http-client';
 
 /**
  * REST/JSON connector for departmental systems that keep one resource per record key.
@@ -80,22 +80,19 @@ class RestAdapter implements RealtimeAdapter {
 
   async deliver(record: OutboundRecord, signal: AbortSignal): Promise<DeliveryResult> {
     const put = record.operation === 'UPSERT';
-    let status: number;
-    let headers: AnswerHeaders;
-    let text: string;
+    let answer: HttpAnswer;
     try {
-      const answer = await this.http.request(this.recordUrl(record.key), {
+      answer = await this.http.request(this.recordUrl(record.key), {
         method: put ? 'PUT' : 'DELETE',
         headers: this.headers(put),
         body: put ? JSON.stringify(record.fields) : undefined,
         signal,
       });
-      status = answer.status;
-      headers = answer.headers;
-      text = textOf(answer);
     } catch (err) {
       return transportFailure(err, signal);
     }
+    const { status, headers } = answer;
+    const text = textOf(answer);
     if (status >= 200 && status < 300) return { kind: 'DELIVERED', targetRef: referenceIn(text) };
     if (status === 404 && !put) return { kind: 'DELIVERED', targetRef: null };
     if (status === 409) return { kind: 'DELIVERED', targetRef: referenceIn(text), duplicate: true };

@@ -3,7 +3,7 @@ import * as iconv from 'iconv-lite';
 import { z } from 'zod';
 import { AdapterFactory, DeliveryResult, OutboundRecord, RealtimeAdapter } from './adapter';
 import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
-import { AnswerHeaders, HttpClient } from './http-client';
+import { HttpAnswer, HttpClient } from './http-client';
 
 /**
  * SOAP 1.1 connector (document/literal over HTTP POST) for departmental web services such as P1, the police floating
@@ -185,11 +185,9 @@ class SoapAdapter implements RealtimeAdapter {
   /** Posts one operation and reads its answer element (the first copy when the target acknowledged twice). */
   private async call(operation: string, inner: string, signal: AbortSignal, soapAction: string): Promise<Exchange> {
     const body = iconv.encode(this.envelope(operation, inner), this.encoding);
-    let status: number;
-    let headers: AnswerHeaders;
-    let raw: Buffer;
+    let answer: HttpAnswer;
     try {
-      const answer = await this.http.request(this.endpoint.url, {
+      answer = await this.http.request(this.endpoint.url, {
         method: 'POST',
         headers: {
           'content-type': `text/xml; charset=${this.endpoint.encoding}`,
@@ -199,12 +197,10 @@ class SoapAdapter implements RealtimeAdapter {
         body,
         signal,
       });
-      status = answer.status;
-      headers = answer.headers;
-      raw = answer.body;
     } catch (err) {
       return { kind: 'RETRY', result: transportFailure(err, signal) };
     }
+    const { status, headers, body: raw } = answer;
     const document = this.parse(raw, headers.get('content-type'));
     const fault = document ? this.faultOf(document) : undefined;
     if (status === 429 || status === 503) return { kind: 'RETRY', result: backPressure(status, headers, fault) };

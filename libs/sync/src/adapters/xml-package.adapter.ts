@@ -4,7 +4,7 @@ import JSZip from 'jszip';
 import { z } from 'zod';
 import { AdapterFactory, BatchAdapter, BatchRowResult, DeliveryResult, OutboundRecord } from './adapter';
 import { backPressure, describeEndpointProblem, maskPersonalData, transportFailure } from './adapter-helpers';
-import { AnswerHeaders, HttpClient } from './http-client';
+import { HttpAnswer, HttpClient } from './http-client';
 
 /**
  * Zipped XML data package connector (数据包), for P4 health / family planning (`js-wis`) and systems like it.
@@ -204,22 +204,18 @@ class XmlPackageAdapter implements BatchAdapter {
 
   async upload(file: { fileName: string; content: Buffer }, signal: AbortSignal): Promise<DeliveryResult> {
     const packageId = this.packageIdOf(file.fileName);
-    let status: number;
-    let headers: AnswerHeaders;
-    let body: Buffer;
+    let answer: HttpAnswer;
     try {
-      const answer = await this.http.request(`${this.base}/packages`, {
+      answer = await this.http.request(`${this.base}/packages`, {
         method: 'POST',
         headers: this.headers({ 'content-type': 'application/zip', accept: 'application/zip' }),
         body: file.content,
         signal,
       });
-      status = answer.status;
-      headers = answer.headers;
-      body = answer.body;
     } catch (err) {
       return transportFailure(err, signal);
     }
+    const { status, headers, body } = answer;
     if (status === 200 || status === 201 || status === 202) {
       if (status !== 202 && body.length > 0) {
         try {
