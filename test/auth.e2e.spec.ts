@@ -1,5 +1,6 @@
+import { Client } from 'pg';
 import { AppConfig } from '@linli/core';
-import { AuthService, IdentitiesService, Role } from '@linli/access';
+import { AuthService, IdentitiesService, PrincipalChanges, PRINCIPALS_CHANNEL, Role } from '@linli/access';
 import { signAccessToken } from '../libs/access/src/tokens';
 import { TestApi } from './support/api';
 
@@ -86,6 +87,81 @@ describe('identities: sign-in, lockout, expiry, revocation, rotation', () => {
     expect((await api.as(victim.token, ME)).errors![0].extensions.code).toBe('UNAUTHENTICATED');
     const auditorReadsRegister = await api.as(victim.token, `{ residents(first: 1) { totalCount } }`);
     expect(auditorReadsRegister.errors![0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  describe('changes made elsewhere (another API process, the admin CLI, SQL) take effect at once', () => {
+    // Each process caches a principal for CACHE_MS (5 s). The changes below bypass this process's AuthService, as a
+    // change made in another process would; they must take effect well before that cache would expire.
+    const WITHIN_MS = 2_000;
+    async function refusedWithin(token: string): Promise<number> {
+      const start = Date.now();
+      while (Date.now() - start < WITHIN_MS) {
+        const res = await api.as(token, ME);
+        if (res.errors?.[0]?.extensions.code === 'UNAUTHENTICATED') return Date.now() - start;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`still accepted ${WITHIN_MS} ms after the change`);
+    }
+
+    it('listens for changes', () => {
+      expect(api.app.get(PrincipalChanges).listening).toBe(true);
+    });
+
+    it('a session revoked outside this process is refused here at once', async () => {
+      const { token } = await api.user(Role.AUDITOR);
+      expect((await api.as(token, ME)).errors).toBeUndefined(); // cached from here on
+      const sid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid;
+      await api.db.query(`UPDATE auth_session SET revoked_at = now() WHERE id = $1`, [sid]);
+      expect(await refusedWithin(token)).toBeLessThan(WITHIN_MS);
+    });
+
+    it('an account disabled outside this process is refused here at once; logins and lockout counters announce nothing', async () => {
+      const { token, username } = await api.user(Role.AUDITOR);
+      const other = await api.user(Role.AUDITOR);
+      expect((await api.as(token, ME)).errors).toBeUndefined();
+      const heard: string[] = [];
+      const listener = new Client({ connectionString: api.app.get(AppConfig).get('DATABASE_URL') });
+      await listener.connect();
+      try {
+        listener.on('notification', (n) => heard.push(n.payload ?? ''));
+        await listener.query(`LISTEN ${PRINCIPALS_CHANNEL}`);
+        await login(other.username, 'Wrong-password-0');
+        expect((await login(other.username, 'Test-password-123')).data!.login.accessToken).toBeTruthy();
+        await api.db.query(`UPDATE app_user SET disabled_at = now() WHERE username = $1`, [username]);
+        expect(await refusedWithin(token)).toBeLessThan(WITHIN_MS);
+        expect(heard).toContain('*');
+        // Other suites share the database and may announce their own changes; none of these come from the logins.
+        const [row] = await api.db.query(`SELECT id FROM app_user WHERE username = $1`, [other.username]);
+        const sessions: { id: string }[] = await api.db.query(`SELECT id FROM auth_session WHERE principal_id = $1`, [row.id]);
+        expect(heard.filter((h) => sessions.some((x) => x.id === h))).toEqual([]);
+      } finally {
+        await listener.end();
+      }
+      expect((await api.as(other.token, ME)).errors).toBeUndefined();
+    });
+
+    it('listens again after losing its connection', async () => {
+      const name = `linli-principals-${process.pid}`;
+      const backends = async (): Promise<number[]> =>
+        (await api.db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [name])).map((r: { pid: number }) => r.pid);
+      const [old] = await backends();
+      expect(old).toBeDefined();
+      await api.db.query(`SELECT pg_terminate_backend($1)`, [old]);
+      const start = Date.now();
+      let now: number[] = [];
+      while (Date.now() - start < 5_000) {
+        now = await backends();
+        if (now.length === 1 && now[0] !== old) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(now).toEqual([expect.any(Number)]);
+      expect(now[0]).not.toBe(old);
+      const { token } = await api.user(Role.AUDITOR);
+      expect((await api.as(token, ME)).errors).toBeUndefined();
+      const sid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid;
+      await api.db.query(`UPDATE auth_session SET revoked_at = now() WHERE id = $1`, [sid]);
+      expect(await refusedWithin(token)).toBeLessThan(WITHIN_MS);
+    });
   });
 
   it('stores passwords as argon2id and refuses weak ones', async () => {

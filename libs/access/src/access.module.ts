@@ -10,11 +10,12 @@ import { AccessGuard } from './access.guard';
 import { QueryBudget } from './query-budget';
 import { AuthResolver } from './auth.resolver';
 import { AuditResolver } from './audit.resolver';
+import { PrincipalChanges } from './principal-changes';
 
-/** Identities, sessions, the global access guard and the audit trail. */
+/** Identities, sessions (and their revocation across processes), the global access guard and the audit trail. */
 @Module({
   imports: [TypeOrmModule.forFeature([DepartmentEntity, AccessPolicyEntity, UserEntity, ApiClientEntity, SessionEntity, AuditLogEntity])],
-  providers: [AuthService, AuditService, IdentitiesService, ContextFactory, QueryBudget, AuthResolver, AuditResolver, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [AuthService, AuditService, IdentitiesService, ContextFactory, QueryBudget],
+  providers: [AuthService, PrincipalChanges, AuditService, IdentitiesService, ContextFactory, QueryBudget, AuthResolver, AuditResolver, { provide: APP_GUARD, useClass: AccessGuard }],
+  exports: [AuthService, PrincipalChanges, AuditService, IdentitiesService, ContextFactory, QueryBudget],
 })
 export class AccessModule {}

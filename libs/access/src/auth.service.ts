@@ -21,6 +21,10 @@ export interface Principal {
 }
 
 const badCredentials = () => new DomainError(ErrorCode.UNAUTHENTICATED, '用户名或密码错误', 'Wrong username or password');
+/**
+ * How long a process trusts a principal it loaded. Revocations and access changes reach every process at once through
+ * PrincipalChanges (LISTEN); this bound holds while that connection is down.
+ */
 const CACHE_MS = 5_000;
 
 export function rangesOf(codes: string[]): CodeRange[] {
@@ -36,6 +40,8 @@ export class AuthService {
   private readonly principals = new Map<string, { at: number; principal: Principal | null }>();
   /** Tokens whose signature has been checked: a client sends the same token with every request until it expires. */
   private readonly verified = new Map<string, AccessClaims>();
+  /** Counts `forget` calls: a principal loaded while one happened is not cached, as it may predate the change. */
+  private forgets = 0;
   private dummyHash: Promise<string> | null = null;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly config: AppConfig) {}
@@ -124,7 +130,7 @@ export class AuthService {
 
   async revokeSession(sessionId: string): Promise<void> {
     await this.dataSource.query(`UPDATE auth_session SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [sessionId]);
-    this.principals.delete(sessionId);
+    this.forget(sessionId);
   }
 
   /** Ends every session of a user or client (security officer), e.g. after a lost laptop or a leaked secret. */
@@ -133,7 +139,7 @@ export class AuthService {
       `UPDATE auth_session SET revoked_at = now() WHERE principal_kind = $1 AND principal_id = $2 AND revoked_at IS NULL RETURNING id`,
       [kind, principalId],
     );
-    for (const r of rows) this.principals.delete(r.id);
+    for (const r of rows) this.forget(r.id);
     return rows.length;
   }
 
@@ -169,10 +175,20 @@ export class AuthService {
     }
     const cached = this.principals.get(claims.sid);
     if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal;
+    const forgetsBefore = this.forgets;
     const principal = await this.loadPrincipal(claims);
-    this.principals.set(claims.sid, { at: Date.now(), principal });
-    if (this.principals.size > 10_000) this.principals.clear();
+    if (this.forgets === forgetsBefore) {
+      this.principals.set(claims.sid, { at: Date.now(), principal });
+      if (this.principals.size > 10_000) this.principals.clear();
+    }
     return principal;
+  }
+
+  /** Drops what this process cached of one session (`sessionId`) or of every session (null): it is reloaded on use. */
+  forget(sessionId: string | null): void {
+    this.forgets += 1;
+    if (sessionId === null) this.principals.clear();
+    else this.principals.delete(sessionId);
   }
 
   private async loadPrincipal(claims: AccessClaims): Promise<Principal | null> {

@@ -12,3 +12,4 @@ export * from './policies.data';
 export * from './reference-data';
 export * from './entities/identity.entities';
 export * from './query-budget';
+export * from './principal-changes';
