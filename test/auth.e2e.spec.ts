@@ -103,6 +103,20 @@ describe('identities: sign-in, lockout, expiry, revocation, rotation', () => {
       throw new Error(`still accepted ${WITHIN_MS} ms after the change`);
     }
 
+    it('concurrent requests of one session share one load of its principal', async () => {
+      const auth = api.app.get(AuthService);
+      const { token, username } = await api.user(Role.AUDITOR);
+      auth.forget(null);
+      const spy = jest.spyOn(auth as unknown as { loadPrincipal: (...args: unknown[]) => Promise<unknown> }, 'loadPrincipal');
+      try {
+        const principals = await Promise.all(Array.from({ length: 10 }, () => auth.principalFor(token)));
+        expect(principals.map((p) => p?.actor.id)).toEqual(Array(10).fill(`user:${username}`));
+        expect(spy).toHaveBeenCalledTimes(1);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
     it('listens for changes', () => {
       expect(api.app.get(PrincipalChanges).listening).toBe(true);
     });

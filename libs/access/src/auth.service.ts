@@ -42,6 +42,7 @@ export class AuthService {
   private readonly verified = new Map<string, AccessClaims>();
   /** Counts `forget` calls: a principal loaded while one happened is not cached, as it may predate the change. */
   private forgets = 0;
+  private readonly loading = new Map<string, Promise<Principal | null>>();
   private dummyHash: Promise<string> | null = null;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource, private readonly config: AppConfig) {}
@@ -175,20 +176,36 @@ export class AuthService {
     }
     const cached = this.principals.get(claims.sid);
     if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal;
-    const forgetsBefore = this.forgets;
-    const principal = await this.loadPrincipal(claims);
-    if (this.forgets === forgetsBefore) {
-      this.principals.set(claims.sid, { at: Date.now(), principal });
-      if (this.principals.size > 10_000) this.principals.clear();
+    // Concurrent requests of one session share one load (a client's requests all miss together when it expires).
+    let loading = this.loading.get(claims.sid);
+    if (!loading) {
+      const forgetsBefore = this.forgets;
+      const sid = claims.sid;
+      loading = this.loadPrincipal(claims).then((principal) => {
+        if (this.forgets === forgetsBefore) {
+          this.principals.set(sid, { at: Date.now(), principal });
+          if (this.principals.size > 10_000) this.principals.clear();
+        }
+        return principal;
+      }).finally(() => {
+        if (this.loading.get(sid) === loading) this.loading.delete(sid);
+      });
+      this.loading.set(sid, loading);
     }
-    return principal;
+    return loading;
   }
 
   /** Drops what this process cached of one session (`sessionId`) or of every session (null): it is reloaded on use. */
   forget(sessionId: string | null): void {
     this.forgets += 1;
-    if (sessionId === null) this.principals.clear();
-    else this.principals.delete(sessionId);
+    // A load in flight may have read the session before the change: later requests start their own.
+    if (sessionId === null) {
+      this.principals.clear();
+      this.loading.clear();
+    } else {
+      this.principals.delete(sessionId);
+      this.loading.delete(sessionId);
+    }
   }
 
   private async loadPrincipal(claims: AccessClaims): Promise<Principal | null> {
