@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash } from 'crypto';
 import { DataSource } from 'typeorm';
 import { AppConfig, queryPrepared, RequestContext } from '@linli/core';
 import { AuditLogEntity } from './entities/identity.entities';
+import { sha256 } from './tokens';
 
 export type AuditOutcome = 'OK' | 'DENIED' | 'ERROR';
 
@@ -12,17 +12,17 @@ export interface AuditRecordInput {
   outcome: AuditOutcome;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /** This many waiting rows go to the database at once, without waiting out the flush delay. */
 const FLUSH_AT = 16;
 /** One call appends a batch of rows and links their hashes (migration 1765100000000). */
 const APPEND_MANY = 'SELECT audit_append_many($1::jsonb)';
 
+/** The fields of a row's content, in the order its digest takes them. */
+const CONTENT_KEYS = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'];
+
 /** The digest of a row's content: its fields in a fixed order. */
 function contentDigest(row: Record<string, unknown>): string {
-  const keys = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'];
-  return sha256(JSON.stringify(keys.map((k) => row[k] ?? null)));
+  return sha256(JSON.stringify(CONTENT_KEYS.map((k) => row[k] ?? null)));
 }
 
 /** A row's hash links it to its predecessor: sha256(previous hash | content digest), as audit_append_many computes it. */
@@ -59,7 +59,7 @@ export class AuditService {
   /** Appends the request's row; `announced` when the request called `expect` before. */
   async append(ctx: RequestContext, input: AuditRecordInput, announced = false): Promise<void> {
     if (announced) this.expected = Math.max(0, this.expected - 1);
-    const row = {
+    const row: Record<string, unknown> = {
       occurred_at: new Date().toISOString(),
       actor: ctx.actor.id,
       actor_kind: ctx.actor.kind,
@@ -75,8 +75,9 @@ export class AuditService {
       request_id: ctx.requestId,
       source_address: ctx.sourceAddress,
     };
+    row.content_digest = contentDigest(row);
     await new Promise<void>((resolve, reject) => {
-      this.pending.push({ row: { ...row, content_digest: contentDigest(row) }, resolve, reject });
+      this.pending.push({ row, resolve, reject });
       this.schedule();
     });
   }

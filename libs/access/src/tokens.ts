@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'crypto';
 
 /** Claims of an access token. `sid` names the session, so revoking the session ends the token at once. */
 export interface AccessClaims {
@@ -40,7 +40,10 @@ export function randomSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/** Refresh tokens are looked up by hash; a fast hash suffices for 256-bit random values. */
+/**
+ * SHA-256 in hex, one shot (no Hash object). Refresh tokens are looked up by it (a fast hash suffices for 256-bit
+ * random values), and the audit chain links rows with it.
+ */
 export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
