@@ -12,7 +12,7 @@ import { parseArgs } from 'util';
 import { DataSource } from 'typeorm';
 import { communitySeeds, generateIdNumber, upsertDivisions } from '@linli/codes';
 import { AppConfig, ConfigModule, postgresOptions, systemContext } from '@linli/core';
-import { adminQuery } from './support';
+import { adminQuery, POSTGRES_LABEL_SQL } from './support';
 import { copyFromStdin, ImporterModule, ImportService, loadMapping } from '@linli/importer';
 import { migrate } from '../apps/cli/src/migrate';
 
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   const ds = new DataSource(postgresOptions(config));
   await ds.initialize();
   await upsertDivisions(ds.manager, seeds);
-  const [{ version }] = (await ds.query(`SELECT split_part(version(), ' ', 2) AS version`)) as [{ version: string }];
+  const [{ label: version }] = (await ds.query(POSTGRES_LABEL_SQL)) as [{ label: string }];
   await ds.destroy();
   const communities = seeds.map((s) => s.code);
 

@@ -14,7 +14,7 @@ import { migrate } from '../apps/cli/src/migrate';
 import { formatSummary, MAX_RESIDENTS, seedDemoDistrict } from '../apps/cli/src/seed/demo-district.seed';
 import { CpuSplit, cpuSplit, formatSplit, sampleCpu } from './query/cpu';
 import { formatPool, PoolSnapshot, samplePool } from './query/pool';
-import { sleep } from './support';
+import { POSTGRES_LABEL_SQL, sleep } from './support';
 
 /**
  * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
@@ -488,7 +488,7 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   let noTargetsDir: string | null = null;
   try {
-    const [pg] = (await ds.query(`SELECT current_setting('server_version') AS v, (SELECT count(*) FROM resident)::int AS residents`)) as { v: string; residents: number }[];
+    const [pg] = (await ds.query(`SELECT (${POSTGRES_LABEL_SQL}) AS v, (SELECT count(*) FROM resident)::int AS residents`)) as { v: string; residents: number }[];
     // The largest community: the page's totalCount then counts the most rows (a conservative choice).
     const [community] = (await ds.query(
       `SELECT community_code AS code, count(*)::int AS n FROM resident GROUP BY community_code ORDER BY count(*) DESC, community_code LIMIT 1`,

@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
 import { Client } from 'pg';
-import { adminQuery, sleep } from './support';
+import { adminQuery, POSTGRES_LABEL_SQL, sleep } from './support';
 import { communitySeeds } from '@linli/codes';
 import { AppConfig } from '@linli/core';
 import { migrate } from '../apps/cli/src/migrate';
@@ -484,7 +484,7 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: BENCH_URL, application_name: 'linli-bench-probe' });
   await db.connect();
   cleanups.push({ what: 'probe connection', run: () => db.end() });
-  const [{ pg }] = (await db.query(`SELECT split_part(version(), ' ', 2) AS pg`)).rows as [{ pg: string }];
+  const [{ label: pg }] = (await db.query(POSTGRES_LABEL_SQL)).rows as [{ label: string }];
 
   // ---- 2. residents through the register's write path
   const register = await BenchRegister.open(config);
