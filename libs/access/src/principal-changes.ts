@@ -37,7 +37,7 @@ export class PrincipalChanges implements OnApplicationBootstrap, OnApplicationSh
     await client?.end().catch(() => undefined);
   }
 
-  /** Whether announcements are being received (for tests and health). */
+  /** Whether this process is listening for announcements now. */
   get listening(): boolean {
     return this.client !== null;
   }

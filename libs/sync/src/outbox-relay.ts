@@ -3,11 +3,11 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Logger } from 'pino';
 import { OUTBOX_CHANNEL } from '@linli/registry';
-import { DeliverJob, enqueueDeliveries } from './jobs/sync-jobs';
+import { DeliverJob, deliverJobOf, enqueueDeliveries } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
 import { subscribes } from './mapping/mapper';
 import { TargetConfig } from './targets/target-config';
-import { SyncStateStore } from './sync-state.store';
+import { SyncStateStore, WantRow } from './sync-state.store';
 import { SyncMetrics } from './sync-metrics';
 
 const BATCH = 500;
@@ -106,7 +106,7 @@ export class OutboxRelay {
         `SELECT target, aggregate_id FROM sync_state WHERE aggregate_type = 'RESIDENT' AND aggregate_id = ANY($1::uuid[]) AND delivered_at IS NOT NULL`, [ids],
       );
       const wasSent = new Set(known.map((k) => `${k.target}|${k.aggregate_id}`));
-      const wanted: { target: string; residentId: string; event: number; version: number }[] = [];
+      const wanted: WantRow[] = [];
       const jobs: DeliverJob[] = [];
       for (const [residentId, event] of latest) {
         const view = views.get(residentId);
@@ -114,8 +114,9 @@ export class OutboxRelay {
         for (const t of this.targets) {
           // A target gets a record it subscribes to, and hears when a record it holds leaves its group.
           if (!subscribes(t, view) && !wasSent.has(`${t.name}|${residentId}`)) continue;
-          wanted.push({ target: t.name, residentId, event, version: Number(view.version) });
-          if (t.schedule.mode === 'realtime') jobs.push({ target: t.name, aggregateType: 'RESIDENT', aggregateId: residentId, event, version: Number(view.version) });
+          const want: WantRow = { target: t.name, residentId, event, version: Number(view.version) };
+          wanted.push(want);
+          if (t.schedule.mode === 'realtime') jobs.push(deliverJobOf(want));
         }
       }
       // SyncStateStore.want upserts in the one lock order every sync_state writer shares (see inLockOrder there).

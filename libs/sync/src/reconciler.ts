@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { BatchRunJob, enqueueDeliveries, SyncJobName } from './jobs/sync-jobs';
+import { BatchRunJob, deliverJobOf, enqueueDeliveries, SyncJobName } from './jobs/sync-jobs';
 import { TargetConfig } from './targets/target-config';
 import { latestEventFor, SyncStateStore } from './sync-state.store';
 import { loadViews } from './mapping/record-view';
@@ -87,7 +87,7 @@ export class Reconciler {
       const store = new SyncStateStore(this.ds.manager);
       await store.want(rows); // in the one lock order of every sync_state writer (SyncStateStore)
       for (const r of rows.filter((x) => !x.subscribed)) await store.applied(target.name, r.residentId, r.event, r.version, 'NOT_SUBSCRIBED', null);
-      const jobs = rows.filter((r) => r.subscribed).map((r) => ({ target: target.name, aggregateType: 'RESIDENT' as const, aggregateId: r.residentId, event: r.event, version: r.version }));
+      const jobs = rows.filter((r) => r.subscribed).map(deliverJobOf);
       if (target.schedule.mode === 'realtime') await enqueueDeliveries(this.queues, jobs);
       initialLoad += jobs.length;
       if (fresh.length < PAGE) break;

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig, DomainError, inRanges, RequestContext, requireUuid } from '@linli/core';
 import { OutboundRecord } from './adapters/adapter';
-import { BatchRunJob, DeliverJob, enqueueDeliveries, queueName, SyncJobName } from './jobs/sync-jobs';
+import { BatchRunJob, DeliverJob, deliverJobOf, enqueueDeliveries, queueName, SyncJobName } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
 import { mapRecord, subscribes } from './mapping/mapper';
 import { TargetRegistry } from './targets/target-registry';
@@ -163,7 +163,7 @@ export class SyncService implements OnApplicationBootstrap, OnApplicationShutdow
     const wanted = [...rows.values()];
     const jobs: DeliverJob[] = wanted
       .filter((r) => this.registry.get(r.target)!.schedule.mode === 'realtime')
-      .map((r) => ({ target: r.target, aggregateType: 'RESIDENT', aggregateId: r.residentId, event: r.event, version: r.version }));
+      .map(deliverJobOf);
     await this.ds.transaction(async (m) => {
       await new SyncStateStore(m).resend(wanted);
       if (markDeadLettersReplayed) {

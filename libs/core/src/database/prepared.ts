@@ -32,10 +32,7 @@ function statementName(text: string): string {
  * pooler such as PgBouncer in transaction mode would lose the prepared statements between calls).
  */
 export async function queryPrepared<T>(dataSource: DataSource, text: string, values: unknown[]): Promise<T[]> {
-  const pool = (dataSource.driver as PostgresDriver).master as Pool;
-  QueryCounter.shared.logQuery();
-  const result = await pool.query({ name: statementName(text), text, values });
-  return result.rows as T[];
+  return runNamed<T>((dataSource.driver as PostgresDriver).master as Pool, text, values);
 }
 
 /**
@@ -44,8 +41,11 @@ export async function queryPrepared<T>(dataSource: DataSource, text: string, val
  */
 export async function queryPreparedIn<T>(m: EntityManager, text: string, values: unknown[]): Promise<T[]> {
   if (!m.queryRunner) return queryPrepared<T>(m.connection, text, values);
-  const client = (await m.queryRunner.connect()) as PoolClient;
+  return runNamed<T>((await m.queryRunner.connect()) as PoolClient, text, values);
+}
+
+async function runNamed<T>(on: Pool | PoolClient, text: string, values: unknown[]): Promise<T[]> {
   QueryCounter.shared.logQuery();
-  const result = await client.query({ name: statementName(text), text, values });
+  const result = await on.query({ name: statementName(text), text, values });
   return result.rows as T[];
 }

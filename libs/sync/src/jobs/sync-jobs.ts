@@ -30,6 +30,11 @@ export function deliverJobId(job: Pick<DeliverJob, 'target' | 'aggregateId' | 'e
   return `${job.target}|${job.aggregateId}|${job.event}`;
 }
 
+/** The delivery job for a record wanted at a target (a SyncStateStore `WantRow`). */
+export function deliverJobOf(row: { target: string; residentId: string; event: number; version: number }): DeliverJob {
+  return { target: row.target, aggregateType: 'RESIDENT', aggregateId: row.residentId, event: row.event, version: row.version };
+}
+
 /**
  * Adds delivery jobs to their targets' queues in bulk (at most 1,000 per call). The job id is `deliverJobId`, plus
  * `idSuffix` when the job must not be taken for a repeat of an earlier one (a replay).
