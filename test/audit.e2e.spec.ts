@@ -1,4 +1,4 @@
-import { randomUUID } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { getNamedType, GraphQLInputType, GraphQLNamedType, GraphQLObjectType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql';
 import { Role } from '@linli/access';
@@ -144,6 +144,28 @@ describe('audit trail', () => {
       await api.db.query(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change`);
     }
     expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('links rows whose digest the database computed with rows whose digest the API computed, non-ASCII text included', async () => {
+    const verify = async () => (await api.as(auditor.token, `{ verifyAuditChain { ok firstBrokenId reason } }`)).data!.verifyAuditChain;
+    const content = (purpose: string, requestId: string) =>
+      JSON.stringify([new Date().toISOString(), 'user:审计员甲', 'USER', 'AUDITOR', null, purpose, 'query residents', [], [], ['Resident.name'], [], 'OK', requestId, '127.0.0.1']);
+    // A row as API processes before migration 1765400000000 appended it: the digest computed in Node.
+    const oldRequest = `digest-old-${Date.now()}`;
+    const oldContent = content('走访 VISIT', oldRequest);
+    const keys = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'];
+    const oldRow = Object.fromEntries(keys.map((k, i) => [k, (JSON.parse(oldContent) as unknown[])[i]]));
+    await api.db.query(`SELECT audit_append_many($1::jsonb)`, [JSON.stringify([{ ...oldRow, content_digest: createHash('sha256').update(oldContent).digest('hex') }])]);
+    // Rows as the API appends them now: the content's text only, the digest computed by PostgreSQL.
+    const newRequests = [`digest-new-${Date.now()}-a`, `digest-new-${Date.now()}-b`];
+    await api.db.query(`SELECT audit_append_rows($1::json)`, [`[${newRequests.map((id) => content('核查 "引号" \\ 反斜杠', id)).join(',')}]`]);
+    const rows: { request_id: string; purpose: string; actor: string }[] = await api.db.query(
+      `SELECT request_id, purpose, actor FROM audit_log WHERE request_id = ANY($1) ORDER BY id`, [[oldRequest, ...newRequests]]);
+    expect(rows).toEqual([
+      { request_id: oldRequest, purpose: '走访 VISIT', actor: 'user:审计员甲' },
+      ...newRequests.map((id) => ({ request_id: id, purpose: '核查 "引号" \\ 反斜杠', actor: 'user:审计员甲' })),
+    ]);
+    expect(await verify()).toEqual({ ok: true, firstBrokenId: null, reason: null });
   });
 
   it('returns no data when the audit record cannot be written', async () => {

@@ -14,22 +14,25 @@ export interface AuditRecordInput {
 
 /** This many waiting rows go to the database at once, without waiting out the flush delay. */
 const FLUSH_AT = 16;
-/** One call appends a batch of rows and links their hashes (migration 1765100000000). */
-const APPEND_MANY = 'SELECT audit_append_many($1::jsonb)';
+/**
+ * One call appends a batch of rows, computes each row's content digest from its text and links their hashes
+ * (migration 1765400000000). The batch is a JSON array of rows, each the JSON array `contentJson` wrote.
+ */
+const APPEND_ROWS = 'SELECT audit_append_rows($1::json)';
 
-/** The fields of a row's content, in the order its digest takes them. */
-const CONTENT_KEYS = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'];
+/** The fields of a row's content, in the order its digest takes them (and audit_append_rows reads them). */
+const CONTENT_KEYS = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'] as const;
+type ContentKey = (typeof CONTENT_KEYS)[number];
 
-/** The digest of a row's content: its fields in a fixed order. */
-function contentDigest(row: Record<string, unknown>): string {
-  return sha256(JSON.stringify(CONTENT_KEYS.map((k) => row[k] ?? null)));
+/** A row's content as the text its digest is taken of: its fields in CONTENT_KEYS order, as one JSON array. */
+function contentJson(row: Record<ContentKey, unknown>): string {
+  return JSON.stringify(CONTENT_KEYS.map((k) => row[k] ?? null));
 }
 
-/** A row's hash links it to its predecessor: sha256(previous hash | content digest), as audit_append_many computes it. */
-function hashOf(prevHash: string, row: Record<string, unknown>): string {
-  return sha256(`${prevHash}|${contentDigest(row)}`);
+/** A row's hash links it to its predecessor: sha256(previous hash | sha256(content)), as audit_append_rows computes it. */
+function hashOf(prevHash: string, row: Record<ContentKey, unknown>): string {
+  return sha256(`${prevHash}|${sha256(contentJson(row))}`);
 }
-
 
 /**
  * The audit trail: append-only (a trigger refuses UPDATE and DELETE), each row holding the hash of the previous one,
@@ -37,7 +40,7 @@ function hashOf(prevHash: string, row: Record<string, unknown>): string {
  */
 @Injectable()
 export class AuditService {
-  private pending: { row: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private pending: { content: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private flushing = false;
   private timer: NodeJS.Timeout | null = null;
   /** Requests in progress that will append a row (announced by `expect`): worth waiting for, up to the delay. */
@@ -56,10 +59,13 @@ export class AuditService {
     this.schedule();
   }
 
-  /** Appends the request's row; `announced` when the request called `expect` before. */
-  async append(ctx: RequestContext, input: AuditRecordInput, announced = false): Promise<void> {
+  /**
+   * Appends the request's row; `announced` when the request called `expect` before. The row travels as its content
+   * text only: PostgreSQL computes the digest of that text and links it into the chain.
+   */
+  append(ctx: RequestContext, input: AuditRecordInput, announced = false): Promise<void> {
     if (announced) this.expected = Math.max(0, this.expected - 1);
-    const row: Record<string, unknown> = {
+    const content = contentJson({
       occurred_at: new Date().toISOString(),
       actor: ctx.actor.id,
       actor_kind: ctx.actor.kind,
@@ -74,16 +80,15 @@ export class AuditService {
       outcome: input.outcome,
       request_id: ctx.requestId,
       source_address: ctx.sourceAddress,
-    };
-    row.content_digest = contentDigest(row);
-    await new Promise<void>((resolve, reject) => {
-      this.pending.push({ row, resolve, reject });
+    });
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ content, resolve, reject });
       this.schedule();
     });
   }
 
   /**
-   * Group commit: the rows of concurrent requests go to the database together (`audit_append_many` takes the chain
+   * Group commit: the rows of concurrent requests go to the database together (`audit_append_rows` takes the chain
    * lock once, links them in order and inserts them in one statement). Rows go at once when no other audited request
    * is in progress (nothing to wait for: no added latency when the API is quiet) or FLUSH_AT rows are waiting;
    * otherwise they wait at most AUDIT_FLUSH_DELAY_MS for the rows of those requests. While a call is in the database,
@@ -107,7 +112,7 @@ export class AuditService {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
     const batch = this.pending.splice(0, 500);
-    queryPrepared(this.dataSource, APPEND_MANY, [JSON.stringify(batch.map((b) => b.row))])
+    queryPrepared(this.dataSource, APPEND_ROWS, [`[${batch.map((b) => b.content).join(',')}]`])
       .then(() => batch.forEach((b) => b.resolve()), (err: unknown) => batch.forEach((b) => b.reject(err)))
       .finally(() => {
         this.flushing = false;
@@ -121,7 +126,7 @@ export class AuditService {
     let prev: string | null = null;
     let afterId = '0';
     for (;;) {
-      const rows: (Record<string, unknown> & { id: string; prev_hash: string; hash: string })[] = await this.dataSource.query(
+      const rows: (Record<ContentKey, unknown> & { id: string; prev_hash: string; hash: string })[] = await this.dataSource.query(
         `SELECT id::text, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, actor, actor_kind, role, department,
                 purpose, operation, resident_ids::text[] AS resident_ids, household_ids::text[] AS household_ids, fields_clear, fields_masked,
                 outcome, request_id, source_address, prev_hash, hash
