@@ -17,7 +17,7 @@ import { formatPool, PoolSnapshot, samplePool } from './query/pool';
 import { POSTGRES_LABEL_SQL, sleep } from './support';
 
 /**
- * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N] [-- --warmup S] [-- --duration S]
+ * Query benchmark: `npm run bench:query [-- --residents N] [-- --connections N,N,…] [-- --warmup S] [-- --duration S]
  *   [-- --port P] [-- --baseline-port P] [-- --only baseline|full] [-- --rounds N] [-- --scenarios page,pageCount,lookup]
  *   [-- --processes N] [-- --cpu-prof DIR]`.
  *
@@ -38,13 +38,16 @@ import { POSTGRES_LABEL_SQL, sleep } from './support';
  *    Both servers run as the API runs: a supervising primary with `--processes` workers (API_PROCESSES, default as
  *    configured: 1) started with the API's V8 flags (apps/api/src/cluster.ts). On a 2-core machine that also runs
  *    PostgreSQL and the load generator, a second worker only adds contention.
- * 4. Both servers stay up; per scenario each is warmed up, then they are measured in `--rounds` alternating windows
- *    (default 3, of duration / rounds seconds each), so that load from elsewhere on a shared machine weighs on both
- *    alike. With autocannon, three GraphQL scenarios:
+ * 4. Both servers stay up; per scenario each is warmed up, then, for each level of concurrent connections in turn
+ *    (`--connections`, default 20, 50, 100), they are measured in `--rounds` alternating windows (default 3, of
+ *    duration / rounds seconds each), so that load from elsewhere on a shared machine weighs on both alike. With
+ *    autocannon, three GraphQL scenarios:
  *    - a 50-row `residents` page of the largest community with household and tags (as the issue states it), and the
  *      same page with its totalCount (a list screen's "20,647 residents");
  *    - `residentByIdNumber` with a different existing ID number on every request.
  *    One response per scenario is checked first (no errors, the expected shape, the same rows on both servers).
+ * 5. The verdict compares capacities: each server's best requests/s over the levels. The ratio at every level is
+ *    printed beside it (see CONNECTION_LEVELS for why one level alone does not measure the access layer's cost).
  * Prints req/s, p50 / p99 latency, errors, the ratio full / baseline, the targets, the audit rows written and where
  * the CPU went. Figures only; nothing is asserted.
  */
@@ -52,6 +55,16 @@ import { POSTGRES_LABEL_SQL, sleep } from './support';
 const BENCH_DB = 'linli_bench_query';
 const TARGETS = { page: 1_000, lookup: 4_000, fullOverBaseline: 0.8 } as const;
 const ID_SAMPLE = 20_000;
+/**
+ * Concurrent connections measured, in turn, for every scenario and server. A server's requests/s is its capacity: the
+ * most it answers when offered enough load. A closed loop of few connections measures something else for a server
+ * whose requests wait on I/O: the full platform's every audited read waits for its audit row's commit, so at 20
+ * connections it idles while the register-only server, which waits on nothing but its lookup, is already CPU-bound.
+ * Each level is reported; the verdict compares each server's best level.
+ */
+const CONNECTION_LEVELS = [20, 50, 100];
+/** Warm-up before the second and later levels: the server is warm already; autocannon only opens its connections. */
+const LEVEL_WARMUP_SECONDS = 3;
 /** The demo department client created by `admin demo-accounts` (never valid in production). */
 const CLIENT = { id: 'demo-civil-affairs', secret: 'demo-civil-affairs-secret-2026', purpose: 'SOCIAL_ASSISTANCE' } as const;
 /** Raised for the API child so that the per-principal budget does not throttle the bench (default 600,000). */
@@ -120,6 +133,8 @@ interface ScenarioResult {
   target: TargetKey;
   scenario: ScenarioKey;
   name: string;
+  /** autocannon's concurrent connections (a closed loop: each sends its next request when the answer arrives). */
+  connections: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -144,7 +159,7 @@ function options() {
     args: process.argv.slice(2),
     options: {
       residents: { type: 'string', default: String(MAX_RESIDENTS) },
-      connections: { type: 'string', default: '20' },
+      connections: { type: 'string', default: CONNECTION_LEVELS.join(',') },
       warmup: { type: 'string', default: '10' },
       duration: { type: 'string', default: '30' },
       port: { type: 'string', default: '3300' },
@@ -165,7 +180,7 @@ function options() {
   if (values.only !== undefined && values.only !== 'baseline' && values.only !== 'full') throw new Error('--only must be baseline or full');
   const o = {
     residents: int('residents', values.residents, 1, MAX_RESIDENTS),
-    connections: int('connections', values.connections, 1, 1000),
+    connections: [...new Set((values.connections ?? '').split(',').map((x) => int('connections', x.trim(), 1, 1000)))].sort((a, b) => a - b),
     warmup: int('warmup', values.warmup, 0, 600),
     duration: int('duration', values.duration, 1, 3600),
     port: int('port', values.port, 1, 65535),
@@ -181,7 +196,6 @@ function options() {
   if (o.port === o.baselinePort) throw new Error('--port and --baseline-port must differ');
   return o;
 }
-type Options = ReturnType<typeof options>;
 
 const log = (line: string) => console.log(`[bench:query] ${line}`);
 
@@ -369,29 +383,29 @@ function cannonRequests(scenario: Scenario, counters: { graphqlErrors: number; m
   }];
 }
 
-async function warmUp(server: Server, scenario: Scenario, headers: Record<string, string>, o: Options): Promise<void> {
-  if (o.warmup === 0) return;
-  log(`${server.label} / ${scenario.name}: warm-up ${o.warmup} s …`);
+async function warmUp(server: Server, scenario: Scenario, headers: Record<string, string>, connections: number, seconds: number): Promise<void> {
+  if (seconds === 0) return;
+  log(`${server.label} / ${scenario.name}: warm-up ${seconds} s at ${connections} connections …`);
   const requests = cannonRequests(scenario, { graphqlErrors: 0, misses: 0 });
-  await autocannon({ url: `${server.baseUrl}/graphql`, connections: o.connections, pipelining: 1, method: 'POST', headers, requests, duration: o.warmup });
+  await autocannon({ url: `${server.baseUrl}/graphql`, connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
 }
 
 /** One measured window of `seconds` against one server. */
 async function measureOnce(
-  ds: DataSource, server: Server, target: TargetKey, scenario: Scenario, headers: Record<string, string>, seconds: number, o: Options,
+  ds: DataSource, server: Server, target: TargetKey, scenario: Scenario, headers: Record<string, string>, seconds: number, connections: number,
 ): Promise<ScenarioResult> {
   const counters = { graphqlErrors: 0, misses: 0 };
   const requests = cannonRequests(scenario, counters);
   const auditBefore = await auditCount(ds);
   const cpuBefore = sampleCpu(server.process.pid, BENCH_DB);
   const pool = samplePool(ds, BENCH_DB, SERVER_APPLICATION_NAME);
-  const result = await autocannon({ url: `${server.baseUrl}/graphql`, connections: o.connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
+  const result = await autocannon({ url: `${server.baseUrl}/graphql`, connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
   const cpuAfter = sampleCpu(server.process.pid, BENCH_DB);
   const poolSnapshot = await pool.stop();
   const auditRows = (await auditCount(ds)) - auditBefore;
   const total = result.requests.total ?? 0;
   return {
-    target, scenario: scenario.key, name: scenario.name, requestsPerSecond: total / seconds, p50: result.latency.p50, p99: result.latency.p99,
+    target, scenario: scenario.key, name: scenario.name, connections, requestsPerSecond: total / seconds, p50: result.latency.p50, p99: result.latency.p99,
     max: result.latency.max, total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
     ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter), pool: poolSnapshot, seconds,
   };
@@ -430,40 +444,60 @@ function table(header: string[], rows: string[][]): void {
 
 const TARGET_LABEL: Record<TargetKey, string> = { baseline: 'register only (baseline)', full: 'full platform (civil-affairs client)' };
 
+/** A server's best level for a scenario: its capacity, the most requests/s it answered over the connection levels. */
+function capacity(results: ScenarioResult[], target: TargetKey, scenario: ScenarioKey): ScenarioResult | undefined {
+  return results.filter((r) => r.target === target && r.scenario === scenario).reduce<ScenarioResult | undefined>((best, r) => (!best || r.requestsPerSecond > best.requestsPerSecond ? r : best), undefined);
+}
+
 function report(results: ScenarioResult[], scenarios: Scenario[], machine: string, setup: string[], audit: { before: number; after: number } | null, cost: Partial<Record<ScenarioKey, number>>): void {
   console.log('');
   console.log(`machine: ${machine}`);
   for (const line of setup) console.log(`setup:   ${line}`);
   console.log('');
   table(
-    ['server', 'scenario', 'req/s (mean)', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'errors', 'timeouts', 'non-2xx', 'GraphQL errors', 'not found', 'audit rows'],
+    ['server', 'scenario', 'connections', 'req/s (mean)', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'errors', 'timeouts', 'non-2xx', 'GraphQL errors', 'not found', 'audit rows'],
     results.map((r) => [
-      TARGET_LABEL[r.target], r.name, r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99), String(r.max), String(r.total), String(r.errors),
+      TARGET_LABEL[r.target], r.name, String(r.connections), r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99), String(r.max), String(r.total), String(r.errors),
       String(r.timeouts), String(r.non2xx), String(r.graphqlErrors), String(r.misses), String(r.auditRows),
     ]),
   );
   console.log('');
-  const find = (t: TargetKey, s: ScenarioKey) => results.find((r) => r.target === t && r.scenario === s);
+  const levels = [...new Set(results.map((r) => r.connections))];
+  const ratioOf = (b: ScenarioResult | undefined, f: ScenarioResult | undefined) => (b && f && b.requestsPerSecond > 0 ? f.requestsPerSecond / b.requestsPerSecond : undefined);
+  const times = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(2)}×`);
+  console.log('full / baseline at each level of connections:');
   table(
-    ['scenario', 'register target', 'baseline', 'full', 'full / baseline', `access+audit target (≥ ${TARGETS.fullOverBaseline}×)`],
+    ['scenario', ...levels.map((c) => `${c} connections`)],
+    scenarios.map((s) => [s.name, ...levels.map((c) => {
+      const at = (t: TargetKey) => results.find((r) => r.target === t && r.scenario === s.key && r.connections === c);
+      const b = at('baseline');
+      const f = at('full');
+      return `${b ? b.requestsPerSecond.toFixed(0) : 'n/a'} / ${f ? f.requestsPerSecond.toFixed(0) : 'n/a'}: ${times(ratioOf(b, f))}`;
+    })]),
+  );
+  console.log('  (each cell: baseline req/s / full req/s: full / baseline)');
+  console.log('');
+  console.log(`verdict on capacity: each server's best requests/s over ${levels.join(', ')} connections`);
+  table(
+    ['scenario', 'register target', 'baseline (best)', 'full (best)', 'full / baseline', `access+audit target (≥ ${TARGETS.fullOverBaseline}×)`],
     scenarios.map((s) => {
-      const b = find('baseline', s.key);
-      const f = find('full', s.key);
+      const b = capacity(results, 'baseline', s.key);
+      const f = capacity(results, 'full', s.key);
       const met = (v: number | undefined, t: number) => (v === undefined ? 'n/a' : v >= t ? 'met' : 'not met');
-      const ratio = b && f && b.requestsPerSecond > 0 ? f.requestsPerSecond / b.requestsPerSecond : undefined;
+      const ratio = ratioOf(b, f);
+      const best = (r: ScenarioResult | undefined) => (r ? `${r.requestsPerSecond.toFixed(0)} at ${r.connections}` : 'n/a');
       return [
         s.name, `≥ ${s.target} req/s (baseline ${met(b?.requestsPerSecond, s.target)}, full ${met(f?.requestsPerSecond, s.target)})`,
-        b ? b.requestsPerSecond.toFixed(0) : 'n/a', f ? f.requestsPerSecond.toFixed(0) : 'n/a',
-        ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`, met(ratio, TARGETS.fullOverBaseline),
+        best(b), best(f), times(ratio), met(ratio, TARGETS.fullOverBaseline),
       ];
     }),
   );
   console.log('');
   console.log('CPU during each measurement (1.00 = one core busy; the machine has ' + cpus().length + '):');
-  for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name}: ${formatSplit(r.cpu)}`);
+  for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name} / ${r.connections} connections: ${formatSplit(r.cpu)}`);
   console.log('');
   console.log(`The server's PostgreSQL connections during each measurement (average of pg_stat_activity samples; pool size ${poolSize()}):`);
-  for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name}: ${formatPool(r.pool)}`);
+  for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name} / ${r.connections} connections: ${formatPool(r.pool)}`);
   console.log('');
   if (audit) {
     const fullRequests = results.filter((r) => r.target === 'full').reduce((a, r) => a + r.total, 0);
@@ -561,7 +595,8 @@ async function main(): Promise<void> {
       const signedIn = async (): Promise<Record<string, string>> => {
         const data = await graphql(server.baseUrl, JSON_HEADERS, TOKEN_MUTATION, { clientId: CLIENT.id, clientSecret: CLIENT.secret });
         const { accessToken, expiresIn } = data.clientToken as { accessToken: string; expiresIn: number };
-        if (2 * o.warmup + 2 * o.duration + 30 > expiresIn) log(`warning: the access token expires in ${expiresIn} s, before the scenario ends`);
+        const perScenario = 2 * (o.warmup + (o.connections.length - 1) * LEVEL_WARMUP_SECONDS + o.connections.length * o.duration);
+        if (perScenario + 30 > expiresIn) log(`warning: the access token expires in ${expiresIn} s, before the scenario ends`);
         return { ...JSON_HEADERS, authorization: `Bearer ${accessToken}`, [PURPOSE_HEADER]: CLIENT.purpose };
       };
       const headers = await signedIn();
@@ -576,21 +611,22 @@ async function main(): Promise<void> {
 
     // ---- per scenario: warm both up, then alternate baseline and full in short rounds, so that whatever else the
     // machine is doing weighs on both alike (a shared 2-core machine drifts over minutes).
+    // Every connection level in turn, each with its own alternating rounds.
     const seconds = o.duration / o.rounds;
     for (const scenario of scenarios) {
       const headers = new Map<TargetKey, Record<string, string>>();
-      for (const r of running) {
-        headers.set(r.target, await r.headers());
-        await warmUp(r.server, scenario, headers.get(r.target)!, o);
-      }
-      const parts = new Map<TargetKey, ScenarioResult[]>(running.map((r) => [r.target, []]));
-      for (let round = 1; round <= o.rounds; round++) {
-        for (const r of running) {
-          log(`${r.server.label} / ${scenario.name}: round ${round} of ${o.rounds}, ${seconds.toFixed(1)} s …`);
-          parts.get(r.target)!.push(await measureOnce(ds, r.server, r.target, scenario, headers.get(r.target)!, seconds, o));
+      for (const r of running) headers.set(r.target, await r.headers());
+      for (const [level, connections] of o.connections.entries()) {
+        for (const r of running) await warmUp(r.server, scenario, headers.get(r.target)!, connections, level === 0 ? o.warmup : Math.min(o.warmup, LEVEL_WARMUP_SECONDS));
+        const parts = new Map<TargetKey, ScenarioResult[]>(running.map((r) => [r.target, []]));
+        for (let round = 1; round <= o.rounds; round++) {
+          for (const r of running) {
+            log(`${r.server.label} / ${scenario.name} / ${connections} connections: round ${round} of ${o.rounds}, ${seconds.toFixed(1)} s …`);
+            parts.get(r.target)!.push(await measureOnce(ds, r.server, r.target, scenario, headers.get(r.target)!, seconds, connections));
+          }
         }
+        for (const r of running) results.push(mergeRounds(parts.get(r.target)!));
       }
-      for (const r of running) results.push(mergeRounds(parts.get(r.target)!));
     }
     for (const r of running) {
       await stopServer(r.server);
@@ -602,8 +638,9 @@ async function main(): Promise<void> {
     report(results, scenarios, machine, [
       `PostgreSQL ${pg?.v}, ${pg?.residents} residents, community ${community.code} with ${community.n} residents (page and totalCount), `
         + `${ids.length} rotating ID numbers (lookup)`,
-      `${o.connections} connections, pipelining 1, ${o.warmup} s warm-up + ${o.duration} s measured per scenario and server, `
-        + `in ${o.rounds} alternating rounds (both servers up, the other idle); `
+      `${o.connections.join(', ')} connections in turn (a closed loop each), pipelining 1; per scenario and server ${o.warmup} s warm-up, `
+        + `then per level ${o.duration} s measured in ${o.rounds} alternating rounds (both servers up, the other idle; `
+        + `${Math.min(o.warmup, LEVEL_WARMUP_SECONDS)} s warm-up before each further level); `
         + `${o.processes} process${o.processes === 1 ? '' : 'es'} per server (API_PROCESSES), DATABASE_POOL_SIZE ${poolSize()} per process; `
         + 'autocannon runs in this process, on the same machine as the servers and PostgreSQL',
       'baseline: bench/query/register-only.main.ts (codes, places, registry; no access module / plugin / field access wrappers / audit; full-access context)',
