@@ -65,6 +65,8 @@ const ID_SAMPLE = 20_000;
 const CONNECTION_LEVELS = [20, 50, 100];
 /** Warm-up before the second and later levels: the server is warm already; autocannon only opens its connections. */
 const LEVEL_WARMUP_SECONDS = 3;
+/** After a window, the requests still in flight finish and append their audit rows within this time. */
+const AUDIT_SETTLE_MS = 300;
 /** The demo department client created by `admin demo-accounts` (never valid in production). */
 const CLIENT = { id: 'demo-civil-affairs', secret: 'demo-civil-affairs-secret-2026', purpose: 'SOCIAL_ASSISTANCE' } as const;
 /** Raised for the API child so that the per-principal budget does not throttle the bench (default 600,000). */
@@ -388,6 +390,7 @@ async function warmUp(server: Server, scenario: Scenario, headers: Record<string
   log(`${server.label} / ${scenario.name}: warm-up ${seconds} s at ${connections} connections …`);
   const requests = cannonRequests(scenario, { graphqlErrors: 0, misses: 0 });
   await autocannon({ url: `${server.baseUrl}/graphql`, connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
+  await sleep(AUDIT_SETTLE_MS); // its last requests' audit rows, before the next window counts rows
 }
 
 /** One measured window of `seconds` against one server. */
@@ -402,6 +405,8 @@ async function measureOnce(
   const result = await autocannon({ url: `${server.baseUrl}/graphql`, connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
   const cpuAfter = sampleCpu(server.process.pid, BENCH_DB);
   const poolSnapshot = await pool.stop();
+  // autocannon returns without waiting for the answers still in flight; their audit rows belong to this window.
+  await sleep(AUDIT_SETTLE_MS);
   const auditRows = (await auditCount(ds)) - auditBefore;
   const total = result.requests.total ?? 0;
   return {
