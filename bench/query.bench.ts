@@ -58,9 +58,9 @@ const ID_SAMPLE = 20_000;
 /**
  * Concurrent connections measured, in turn, for every scenario and server. A server's requests/s is its capacity: the
  * most it answers when offered enough load. A closed loop of few connections measures something else for a server
- * whose requests wait on I/O: the full platform's every audited read waits for its audit row's commit, so at 20
- * connections it idles while the register-only server, which waits on nothing but its lookup, is already CPU-bound.
- * Each level is reported; the verdict compares each server's best level.
+ * whose requests wait longer on I/O: every audited read of the full platform also waits for its audit row's commit, so
+ * at 20 connections it answers well below what it answers at 50 or 100, while the register-only server is near its
+ * plateau at 20 already. Each level is reported; the verdict compares each server's best level.
  */
 const CONNECTION_LEVELS = [20, 50, 100];
 /** Warm-up before the second and later levels: the server is warm already; autocannon only opens its connections. */
