@@ -385,11 +385,20 @@ function cannonRequests(scenario: Scenario, counters: { graphqlErrors: number; m
   }];
 }
 
+/** `connections` closed loops of the scenario's requests against one server for `seconds`. */
+function load(server: Server, headers: Record<string, string>, requests: CannonRequest[], connections: number, seconds: number): PromiseLike<CannonResult> {
+  return autocannon({ url: `${server.baseUrl}/graphql`, connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
+}
+
+/** Warm-up before a level: the first level warms the server up; later ones only open autocannon's connections. */
+function warmupSeconds(level: number, o: { warmup: number }): number {
+  return level === 0 ? o.warmup : Math.min(o.warmup, LEVEL_WARMUP_SECONDS);
+}
+
 async function warmUp(server: Server, scenario: Scenario, headers: Record<string, string>, connections: number, seconds: number): Promise<void> {
   if (seconds === 0) return;
   log(`${server.label} / ${scenario.name}: warm-up ${seconds} s at ${connections} connections …`);
-  const requests = cannonRequests(scenario, { graphqlErrors: 0, misses: 0 });
-  await autocannon({ url: `${server.baseUrl}/graphql`, connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
+  await load(server, headers, cannonRequests(scenario, { graphqlErrors: 0, misses: 0 }), connections, seconds);
   await sleep(AUDIT_SETTLE_MS); // its last requests' audit rows, before the next window counts rows
 }
 
@@ -402,7 +411,7 @@ async function measureOnce(
   const auditBefore = await auditCount(ds);
   const cpuBefore = sampleCpu(server.process.pid, BENCH_DB);
   const pool = samplePool(ds, BENCH_DB, SERVER_APPLICATION_NAME);
-  const result = await autocannon({ url: `${server.baseUrl}/graphql`, connections, pipelining: 1, method: 'POST', headers, requests, duration: seconds });
+  const result = await load(server, headers, requests, connections, seconds);
   const cpuAfter = sampleCpu(server.process.pid, BENCH_DB);
   const poolSnapshot = await pool.stop();
   // autocannon returns without waiting for the answers still in flight; their audit rows belong to this window.
@@ -449,9 +458,14 @@ function table(header: string[], rows: string[][]): void {
 
 const TARGET_LABEL: Record<TargetKey, string> = { baseline: 'register only (baseline)', full: 'full platform (civil-affairs client)' };
 
+/** A server's results for a scenario, one per level of connections. */
+function levelsOf(results: ScenarioResult[], target: TargetKey, scenario: ScenarioKey): ScenarioResult[] {
+  return results.filter((r) => r.target === target && r.scenario === scenario);
+}
+
 /** A server's best level for a scenario: its capacity, the most requests/s it answered over the connection levels. */
 function capacity(results: ScenarioResult[], target: TargetKey, scenario: ScenarioKey): ScenarioResult | undefined {
-  return results.filter((r) => r.target === target && r.scenario === scenario).reduce<ScenarioResult | undefined>((best, r) => (!best || r.requestsPerSecond > best.requestsPerSecond ? r : best), undefined);
+  return levelsOf(results, target, scenario).reduce<ScenarioResult | undefined>((best, r) => (!best || r.requestsPerSecond > best.requestsPerSecond ? r : best), undefined);
 }
 
 function report(results: ScenarioResult[], scenarios: Scenario[], machine: string, setup: string[], audit: { before: number; after: number } | null, cost: Partial<Record<ScenarioKey, number>>): void {
@@ -474,7 +488,7 @@ function report(results: ScenarioResult[], scenarios: Scenario[], machine: strin
   table(
     ['scenario', ...levels.map((c) => `${c} connections`)],
     scenarios.map((s) => [s.name, ...levels.map((c) => {
-      const at = (t: TargetKey) => results.find((r) => r.target === t && r.scenario === s.key && r.connections === c);
+      const at = (t: TargetKey) => levelsOf(results, t, s.key).find((r) => r.connections === c);
       const b = at('baseline');
       const f = at('full');
       return `${b ? b.requestsPerSecond.toFixed(0) : 'n/a'} / ${f ? f.requestsPerSecond.toFixed(0) : 'n/a'}: ${times(ratioOf(b, f))}`;
@@ -600,7 +614,7 @@ async function main(): Promise<void> {
       const signedIn = async (): Promise<Record<string, string>> => {
         const data = await graphql(server.baseUrl, JSON_HEADERS, TOKEN_MUTATION, { clientId: CLIENT.id, clientSecret: CLIENT.secret });
         const { accessToken, expiresIn } = data.clientToken as { accessToken: string; expiresIn: number };
-        const perScenario = 2 * (o.warmup + (o.connections.length - 1) * LEVEL_WARMUP_SECONDS + o.connections.length * o.duration);
+        const perScenario = 2 * o.connections.reduce((sum, _, level) => sum + warmupSeconds(level, o) + o.duration, 0);
         if (perScenario + 30 > expiresIn) log(`warning: the access token expires in ${expiresIn} s, before the scenario ends`);
         return { ...JSON_HEADERS, authorization: `Bearer ${accessToken}`, [PURPOSE_HEADER]: CLIENT.purpose };
       };
@@ -614,15 +628,14 @@ async function main(): Promise<void> {
       running.push({ target: 'full', server, headers: signedIn });
     }
 
-    // ---- per scenario: warm both up, then alternate baseline and full in short rounds, so that whatever else the
-    // machine is doing weighs on both alike (a shared 2-core machine drifts over minutes).
-    // Every connection level in turn, each with its own alternating rounds.
+    // ---- per scenario and level of connections: warm both up, then alternate baseline and full in short rounds, so
+    // that whatever else the machine is doing weighs on both alike (a shared 2-core machine drifts over minutes).
     const seconds = o.duration / o.rounds;
     for (const scenario of scenarios) {
       const headers = new Map<TargetKey, Record<string, string>>();
       for (const r of running) headers.set(r.target, await r.headers());
       for (const [level, connections] of o.connections.entries()) {
-        for (const r of running) await warmUp(r.server, scenario, headers.get(r.target)!, connections, level === 0 ? o.warmup : Math.min(o.warmup, LEVEL_WARMUP_SECONDS));
+        for (const r of running) await warmUp(r.server, scenario, headers.get(r.target)!, connections, warmupSeconds(level, o));
         const parts = new Map<TargetKey, ScenarioResult[]>(running.map((r) => [r.target, []]));
         for (let round = 1; round <= o.rounds; round++) {
           for (const r of running) {
@@ -645,7 +658,7 @@ async function main(): Promise<void> {
         + `${ids.length} rotating ID numbers (lookup)`,
       `${o.connections.join(', ')} connections in turn (a closed loop each), pipelining 1; per scenario and server ${o.warmup} s warm-up, `
         + `then per level ${o.duration} s measured in ${o.rounds} alternating rounds (both servers up, the other idle; `
-        + `${Math.min(o.warmup, LEVEL_WARMUP_SECONDS)} s warm-up before each further level); `
+        + `${warmupSeconds(1, o)} s warm-up before each further level); `
         + `${o.processes} process${o.processes === 1 ? '' : 'es'} per server (API_PROCESSES), DATABASE_POOL_SIZE ${poolSize()} per process; `
         + 'autocannon runs in this process, on the same machine as the servers and PostgreSQL',
       'baseline: bench/query/register-only.main.ts (codes, places, registry; no access module / plugin / field access wrappers / audit; full-access context)',
