@@ -3,8 +3,12 @@ import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { IncomingMessage } from 'http';
 import { Logger } from 'pino';
 
-import { AppConfig, DomainError, formatGraphQLError } from '@linli/core';
+import { AppConfig, DomainError, formatGraphQLError, RequestContext } from '@linli/core';
 import { accessPlugin, AuditService, ContextFactory, applyFieldAccess, depthAndAliasRules, LinliGraphQLContext, QueryBudget } from '@linli/access';
+
+function contextValue(result: RequestContext | DomainError): LinliGraphQLContext {
+  return result instanceof DomainError ? { authError: result } : { linli: result };
+}
 
 /**
  * Apollo configuration: code-first schema kept in memory (committed as schema.gql by `npm run schema`), the request
@@ -36,9 +40,10 @@ export function graphqlOptions(config: AppConfig, logger: Logger, contexts: Cont
         (err, requestId) => logger.error({ requestId, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'internal error'),
       ),
     ],
-    context: async ({ req }: { req: IncomingMessage & { body?: { extensions?: { purpose?: unknown } } } }): Promise<LinliGraphQLContext> => {
-      const result = await contexts.fromRequest(req, req.body?.extensions?.purpose);
-      return result instanceof DomainError ? { authError: result } : { linli: result };
+    // Synchronous when the principal is cached (see ContextFactory.fromRequest); Apollo awaits either.
+    context: ({ req }: { req: IncomingMessage & { body?: { extensions?: { purpose?: unknown } } } }): LinliGraphQLContext | Promise<LinliGraphQLContext> => {
+      const result = contexts.fromRequest(req, req.body?.extensions?.purpose);
+      return result instanceof Promise ? result.then(contextValue) : contextValue(result);
     },
     // Internal errors are logged with their request id by the access plugin; here they are only hidden.
     formatError: (formatted, error) => formatGraphQLError(formatted, error, () => undefined),

@@ -161,10 +161,15 @@ export class AuthService {
     return secret;
   }
 
-  /** The principal behind a bearer token, or null when the token is invalid, expired or its session revoked. */
-  async principalFor(token: string): Promise<Principal | null> {
+  /**
+   * The principal behind a bearer token, or null when the token is invalid, expired or its session revoked. Answers
+   * synchronously while the token and its session are cached (nearly every request of a signed-in client), so the
+   * request path takes no promise for it; otherwise with the (shared) load.
+   */
+  principalFor(token: string): Principal | null | Promise<Principal | null> {
+    const nowMs = Date.now();
     let claims = this.verified.get(token) ?? null;
-    if (claims && claims.exp <= Date.now() / 1000) {
+    if (claims && claims.exp * 1000 <= nowMs) {
       this.verified.delete(token);
       return null;
     }
@@ -175,7 +180,7 @@ export class AuthService {
       this.verified.set(token, claims);
     }
     const cached = this.principals.get(claims.sid);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal;
+    if (cached && nowMs - cached.at < CACHE_MS) return cached.principal;
     // Concurrent requests of one session share one load (a client's requests all miss together when it expires).
     let loading = this.loading.get(claims.sid);
     if (!loading) {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IncomingMessage } from 'http';
 import { randomUUID } from 'crypto';
 import { AppConfig, DomainError, ErrorCode, FULL_ACCESS, newContext, RequestContext } from '@linli/core';
-import { AuthService } from './auth.service';
+import { AuthService, Principal } from './auth.service';
 
 export const DEV_ACTOR_HEADER = 'x-linli-dev-actor';
 export const PURPOSE_HEADER = 'x-linli-purpose';
@@ -22,7 +22,11 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export class ContextFactory {
   constructor(private readonly auth: AuthService, private readonly config: AppConfig) {}
 
-  async fromRequest(req: IncomingMessage, bodyPurpose?: unknown): Promise<RequestContext | DomainError> {
+  /**
+   * The request's context, or why there is none. Synchronous when the bearer token's principal is cached (the common
+   * case), so a signed-in request takes no promise here.
+   */
+  fromRequest(req: IncomingMessage, bodyPurpose?: unknown): RequestContext | DomainError | Promise<RequestContext | DomainError> {
     const rid = header(req, 'x-request-id');
     const requestId = rid && /^[\w.-]{1,100}$/.test(rid) ? rid : randomUUID();
     const sourceAddress = req.socket?.remoteAddress ?? null;
@@ -30,9 +34,11 @@ export class ContextFactory {
     const purpose = purposeRaw && PURPOSE_PATTERN.test(purposeRaw) ? purposeRaw : null;
     const authorization = header(req, 'authorization');
     if (authorization?.startsWith('Bearer ')) {
-      const principal = await this.auth.principalFor(authorization.slice(7).trim());
-      if (!principal) return new DomainError(ErrorCode.UNAUTHENTICATED, '登录已失效，请重新登录', 'The access token is invalid, expired or revoked', { details: { requestId } });
-      return newContext(principal.actor, principal.access, { requestId, purpose, sourceAddress });
+      const withPrincipal = (principal: Principal | null): RequestContext | DomainError => principal
+        ? newContext(principal.actor, principal.access, { requestId, purpose, sourceAddress })
+        : new DomainError(ErrorCode.UNAUTHENTICATED, '登录已失效，请重新登录', 'The access token is invalid, expired or revoked', { details: { requestId } });
+      const principal = this.auth.principalFor(authorization.slice(7).trim());
+      return principal instanceof Promise ? principal.then(withPrincipal) : withPrincipal(principal);
     }
     const devActor = header(req, DEV_ACTOR_HEADER);
     if (devActor && this.config.devActorAllowed && ACTOR_PATTERN.test(devActor)) {
