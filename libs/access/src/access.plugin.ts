@@ -56,100 +56,103 @@ export function accessPlugin(
     }
   }
 
+  // One listener serves every request: the hooks keep their per-request state on the context value.
+  const listener: GraphQLRequestListener<LinliGraphQLContext> = {
+    async didResolveOperation({ contextValue, operation, document, schema, request }) {
+      const ctx = contextValue.linli;
+      if (!operation) return;
+      const inspection = inspect(schema, document, operation);
+      // Declared defaults count too: cost and filters are judged on the values the execution will use. Coerced
+      // only when something depends on them (a page size or a filter from a variable).
+      let coerced: Record<string, unknown> | null = null;
+      const variables = () => (coerced ??= getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).coerced ?? request.variables ?? {});
+      const cost = inspection.fixedCost ?? operationCost(schema, operation, inspection.fragments, variables());
+      if (cost > maxCost) {
+        throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
+      }
+      const reads = inspection.argumentReads.length ? argumentReads(variables(), inspection.argumentReads) : NO_READS;
+      contextValue.personal = inspection.personal;
+      contextValue.operationLabel = inspection.label;
+      if (!ctx) return; // the guard answers UNAUTHENTICATED for anything but public operations
+      if (inspection.personal || operation.operation === 'mutation') {
+        audit.expect();
+        contextValue.auditAnnounced = true;
+      }
+      charge(ctx.actor.id, cost);
+      const { fields, tags, purposes } = ctx.access;
+      if (inspection.personal && !ctx.access.permissions.has(Permission.READ_REGISTER) && operation.operation === 'query' && !inspection.statisticsOnly) {
+        throw refuse(ErrorCode.FORBIDDEN, '无权查看个人信息', 'You are not permitted to read personal data');
+      }
+      if (fields !== null) {
+        for (const key of inspection.fields) {
+          if (SENSITIVE_FIELDS.has(key) && !fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权查看字段 ${key}`, `You are not entitled to the field ${key}`, key);
+        }
+        for (const key of reads.filterReads) {
+          if (!fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权按字段 ${key} 筛选或分组`, `You may not filter or group by ${key}`, key);
+          if (key === 'Resident.name' && fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, '无权按姓名筛选', 'You may not filter by name', key);
+        }
+        for (const key of inspection.clearLookups) {
+          if (fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, `无权按 ${key} 查找`, `You may not look up by ${key}`, key);
+        }
+      }
+      if (tags !== null) {
+        for (const t of reads.tagFilters) if (!tags.has(t)) throw refuse(ErrorCode.FORBIDDEN, `无权按标签 ${t} 筛选`, `You may not filter by the tag ${t}`, 'filter.tags');
+      }
+      if (inspection.personal && purposes !== null) {
+        if (!ctx.purpose) throw refuse(ErrorCode.PURPOSE_REQUIRED, '查询个人信息须说明用途（请求头 x-linli-purpose）', 'Reading personal data needs a stated purpose (header x-linli-purpose)', 'purpose', { registered: [...purposes] });
+        if (!purposes.has(ctx.purpose)) throw refuse(ErrorCode.PURPOSE_REQUIRED, `用途 ${ctx.purpose} 未登记`, `Purpose ${ctx.purpose} is not registered for you`, 'purpose', { registered: [...purposes] });
+      }
+    },
+
+    async didEncounterErrors({ contextValue, errors }) {
+      for (const e of errors) {
+        if (!(e.originalError instanceof DomainError) && e.originalError) onInternalError(e.originalError, contextValue.linli?.requestId ?? null);
+      }
+    },
+
+    async willSendResponse({ contextValue, response, operation }) {
+      // Personal data is never to be kept by a browser or a proxy.
+      response.http?.headers.set('cache-control', 'no-store');
+      const ctx = contextValue.linli;
+      if (response.body.kind !== 'single') {
+        if (contextValue.auditAnnounced) audit.forget();
+        return;
+      }
+      const errors = response.body.singleResult.errors ?? [];
+      // An internal error carries the request id, so support can find its log line.
+      if (ctx && errors.length) {
+        response.body.singleResult.errors = errors.map((e) => (e.extensions?.code === ErrorCode.INTERNAL ? { ...e, extensions: { ...e.extensions, requestId: ctx.requestId } } : e));
+      }
+      if (!ctx) return;
+      const denied = errors.some((e) => ['FORBIDDEN', 'PURPOSE_REQUIRED'].includes(String(e.extensions?.code)));
+      const touchedRecords = ctx.audit.residentIds.size > 0 || ctx.audit.householdIds.size > 0;
+      const mutation = operation?.operation === 'mutation';
+      const announced = contextValue.auditAnnounced === true;
+      contextValue.auditAnnounced = false;
+      if (!contextValue.personal && !touchedRecords && !mutation && !denied) {
+        if (announced) audit.forget();
+        return;
+      }
+      try {
+        await audit.append(ctx, {
+          operation: contextValue.operationLabel ?? 'unknown',
+          outcome: denied ? 'DENIED' : errors.length ? 'ERROR' : 'OK',
+        }, announced);
+      } catch (err) {
+        onAuditFailure(err);
+        response.body.singleResult.data = null;
+        response.body.singleResult.errors = [{
+          message: '审计记录写入失败，数据未返回 / The audit record could not be written; no data is returned',
+          extensions: { code: ErrorCode.AUDIT_UNAVAILABLE, category: 'internal', requestId: ctx.requestId },
+        }];
+        if (response.http) response.http.status = 503;
+      }
+    },
+  };
+
   return {
-    async requestDidStart(): Promise<GraphQLRequestListener<LinliGraphQLContext>> {
-      return {
-        async didResolveOperation({ contextValue, operation, document, schema, request }) {
-          const ctx = contextValue.linli;
-          if (!operation) return;
-          const inspection = inspect(schema, document, operation);
-          // Declared defaults count too: cost and filters are judged on the values the execution will use. Coerced
-          // only when something depends on them (a page size or a filter from a variable).
-          let coerced: Record<string, unknown> | null = null;
-          const variables = () => (coerced ??= getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).coerced ?? request.variables ?? {});
-          const cost = inspection.fixedCost ?? operationCost(schema, operation, inspection.fragments, variables());
-          if (cost > maxCost) {
-            throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `查询代价过高（${cost}，上限 ${maxCost}）`, `Query is too costly (${cost}; limit ${maxCost})`, undefined, { cost, maxCost }, 400);
-          }
-          const reads = inspection.argumentReads.length ? argumentReads(variables(), inspection.argumentReads) : NO_READS;
-          contextValue.personal = inspection.personal;
-          contextValue.operationLabel = inspection.label;
-          if (!ctx) return; // the guard answers UNAUTHENTICATED for anything but public operations
-          if (inspection.personal || operation.operation === 'mutation') {
-            audit.expect();
-            contextValue.auditAnnounced = true;
-          }
-          charge(ctx.actor.id, cost);
-          const { fields, tags, purposes } = ctx.access;
-          if (inspection.personal && !ctx.access.permissions.has(Permission.READ_REGISTER) && operation.operation === 'query' && !inspection.statisticsOnly) {
-            throw refuse(ErrorCode.FORBIDDEN, '无权查看个人信息', 'You are not permitted to read personal data');
-          }
-          if (fields !== null) {
-            for (const key of inspection.fields) {
-              if (SENSITIVE_FIELDS.has(key) && !fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权查看字段 ${key}`, `You are not entitled to the field ${key}`, key);
-            }
-            for (const key of reads.filterReads) {
-              if (!fields[key]) throw refuse(ErrorCode.FORBIDDEN, `无权按字段 ${key} 筛选或分组`, `You may not filter or group by ${key}`, key);
-              if (key === 'Resident.name' && fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, '无权按姓名筛选', 'You may not filter by name', key);
-            }
-            for (const key of inspection.clearLookups) {
-              if (fields[key] !== 'CLEAR') throw refuse(ErrorCode.FORBIDDEN, `无权按 ${key} 查找`, `You may not look up by ${key}`, key);
-            }
-          }
-          if (tags !== null) {
-            for (const t of reads.tagFilters) if (!tags.has(t)) throw refuse(ErrorCode.FORBIDDEN, `无权按标签 ${t} 筛选`, `You may not filter by the tag ${t}`, 'filter.tags');
-          }
-          if (inspection.personal && purposes !== null) {
-            if (!ctx.purpose) throw refuse(ErrorCode.PURPOSE_REQUIRED, '查询个人信息须说明用途（请求头 x-linli-purpose）', 'Reading personal data needs a stated purpose (header x-linli-purpose)', 'purpose', { registered: [...purposes] });
-            if (!purposes.has(ctx.purpose)) throw refuse(ErrorCode.PURPOSE_REQUIRED, `用途 ${ctx.purpose} 未登记`, `Purpose ${ctx.purpose} is not registered for you`, 'purpose', { registered: [...purposes] });
-          }
-        },
-
-        async didEncounterErrors({ contextValue, errors }) {
-          for (const e of errors) {
-            if (!(e.originalError instanceof DomainError) && e.originalError) onInternalError(e.originalError, contextValue.linli?.requestId ?? null);
-          }
-        },
-
-        async willSendResponse({ contextValue, response, operation }) {
-          // Personal data is never to be kept by a browser or a proxy.
-          response.http?.headers.set('cache-control', 'no-store');
-          const ctx = contextValue.linli;
-          if (response.body.kind !== 'single') {
-            if (contextValue.auditAnnounced) audit.forget();
-            return;
-          }
-          const errors = response.body.singleResult.errors ?? [];
-          // An internal error carries the request id, so support can find its log line.
-          if (ctx && errors.length) {
-            response.body.singleResult.errors = errors.map((e) => (e.extensions?.code === ErrorCode.INTERNAL ? { ...e, extensions: { ...e.extensions, requestId: ctx.requestId } } : e));
-          }
-          if (!ctx) return;
-          const denied = errors.some((e) => ['FORBIDDEN', 'PURPOSE_REQUIRED'].includes(String(e.extensions?.code)));
-          const touchedRecords = ctx.audit.residentIds.size > 0 || ctx.audit.householdIds.size > 0;
-          const mutation = operation?.operation === 'mutation';
-          const announced = contextValue.auditAnnounced === true;
-          contextValue.auditAnnounced = false;
-          if (!contextValue.personal && !touchedRecords && !mutation && !denied) {
-            if (announced) audit.forget();
-            return;
-          }
-          try {
-            await audit.append(ctx, {
-              operation: contextValue.operationLabel ?? 'unknown',
-              outcome: denied ? 'DENIED' : errors.length ? 'ERROR' : 'OK',
-            }, announced);
-          } catch (err) {
-            onAuditFailure(err);
-            response.body.singleResult.data = null;
-            response.body.singleResult.errors = [{
-              message: '审计记录写入失败，数据未返回 / The audit record could not be written; no data is returned',
-              extensions: { code: ErrorCode.AUDIT_UNAVAILABLE, category: 'internal', requestId: ctx.requestId },
-            }];
-            if (response.http) response.http.status = 503;
-          }
-        },
-      };
+    async requestDidStart() {
+      return listener;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig, queryPrepared, RequestContext } from '@linli/core';
+import { Actor, AppConfig, queryPrepared, RequestContext } from '@linli/core';
 import { AuditLogEntity } from './entities/identity.entities';
 import { sha256 } from './tokens';
 
@@ -27,6 +27,24 @@ type ContentKey = (typeof CONTENT_KEYS)[number];
 /** A row's content as the text its digest is taken of: its fields in CONTENT_KEYS order, as one JSON array. */
 function contentJson(row: Record<ContentKey, unknown>): string {
   return JSON.stringify(CONTENT_KEYS.map((k) => row[k] ?? null));
+}
+
+/**
+ * The content fields an actor decides (actor, actor_kind, role, department), as JSON array elements: computed once per
+ * actor object, which a cached principal shares across its requests.
+ */
+const actorJson = new WeakMap<Actor, string>();
+function actorFieldsJson(actor: Actor): string {
+  let json = actorJson.get(actor);
+  if (json === undefined) {
+    json = JSON.stringify([actor.id, actor.kind, actor.role, actor.departmentCode ?? null]).slice(1, -1);
+    actorJson.set(actor, json);
+  }
+  return json;
+}
+
+function sorted(values: Set<string>): string[] {
+  return values.size < 2 ? [...values] : [...values].sort();
 }
 
 /** A row's hash links it to its predecessor: sha256(previous hash | sha256(content)), as audit_append_rows computes it. */
@@ -65,22 +83,19 @@ export class AuditService {
    */
   append(ctx: RequestContext, input: AuditRecordInput, announced = false): Promise<void> {
     if (announced) this.expected = Math.max(0, this.expected - 1);
-    const content = contentJson({
-      occurred_at: new Date().toISOString(),
-      actor: ctx.actor.id,
-      actor_kind: ctx.actor.kind,
-      role: ctx.actor.role,
-      department: ctx.actor.departmentCode,
-      purpose: ctx.purpose,
-      operation: input.operation,
-      resident_ids: [...ctx.audit.residentIds].sort(),
-      household_ids: [...ctx.audit.householdIds].sort(),
-      fields_clear: [...ctx.audit.clearFields].sort(),
-      fields_masked: [...ctx.audit.maskedFields].sort(),
-      outcome: input.outcome,
-      request_id: ctx.requestId,
-      source_address: ctx.sourceAddress,
-    });
+    // contentJson's text, written straight from the request: the actor's fields come as one cached piece.
+    const { audit } = ctx;
+    const content = `[${JSON.stringify(new Date().toISOString())},${actorFieldsJson(ctx.actor)},${JSON.stringify([
+      ctx.purpose,
+      input.operation,
+      sorted(audit.residentIds),
+      sorted(audit.householdIds),
+      sorted(audit.clearFields),
+      sorted(audit.maskedFields),
+      input.outcome,
+      ctx.requestId,
+      ctx.sourceAddress,
+    ]).slice(1)}`;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ content, resolve, reject });
       this.schedule();

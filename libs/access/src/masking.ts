@@ -1,11 +1,13 @@
 import { maskIdNumber } from '@linli/codes';
 
+/** Two-character surnames (复姓) that masking keeps whole. */
+const COMPOUND_SURNAMES = new Set(['欧阳', '司马', '诸葛', '上官', '东方', '皇甫', '尉迟', '公孙', '慕容', '令狐', '夏侯', '端木', '长孙', '宇文', '司徒', '南宫']);
+
 /** 张* / 欧阳*明: keep the first character (two for known compound surnames) and the last of longer names. */
 export function maskName(name: string): string {
   const chars = [...name];
   if (chars.length <= 1) return '*';
-  const COMPOUND = ['欧阳', '司马', '诸葛', '上官', '东方', '皇甫', '尉迟', '公孙', '慕容', '令狐', '夏侯', '端木', '长孙', '宇文', '司徒', '南宫'];
-  const surname = COMPOUND.includes(chars.slice(0, 2).join('')) && chars.length > 2 ? 2 : 1;
+  const surname = chars.length > 2 && COMPOUND_SURNAMES.has(chars[0] + chars[1]) ? 2 : 1;
   if (chars.length - surname <= 1) return chars.slice(0, surname).join('') + '*';
   return chars.slice(0, surname).join('') + '*'.repeat(chars.length - surname - 1) + chars[chars.length - 1];
 }
