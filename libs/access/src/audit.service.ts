@@ -24,7 +24,11 @@ const APPEND_ROWS = 'SELECT audit_append_rows($1::json)';
 const CONTENT_KEYS = ['occurred_at', 'actor', 'actor_kind', 'role', 'department', 'purpose', 'operation', 'resident_ids', 'household_ids', 'fields_clear', 'fields_masked', 'outcome', 'request_id', 'source_address'] as const;
 type ContentKey = (typeof CONTENT_KEYS)[number];
 
-/** A row's content as the text its digest is taken of: its fields in CONTENT_KEYS order, as one JSON array. */
+/**
+ * A row's content as the text its digest is taken of: its fields in CONTENT_KEYS order, as one JSON array. `verify`
+ * rebuilds it from stored rows; `append` writes the same text directly (with the actor's fields cached), so the two
+ * must stay in step: the audit chain tests fail if they differ.
+ */
 function contentJson(row: Record<ContentKey, unknown>): string {
   return JSON.stringify(CONTENT_KEYS.map((k) => row[k] ?? null));
 }
