@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { TerminusModule } from '@nestjs/terminus';
@@ -10,6 +11,7 @@ import { AccessModule, AuditService, ContextFactory, QueryBudget } from '@linli/
 import { SyncModule } from '@linli/sync';
 import { HealthController } from './health/health.controller';
 import { graphqlOptions } from './graphql.options';
+import { GraphQLFaultsFilter } from './graphql-faults.filter';
 
 /** The GraphQL API process: composes the feature modules; holds no domain logic of its own. */
 @Module({
@@ -32,5 +34,6 @@ import { graphqlOptions } from './graphql.options';
     SyncModule,
   ],
   controllers: [HealthController],
+  providers: [{ provide: APP_FILTER, useClass: GraphQLFaultsFilter }],
 })
 export class AppModule {}

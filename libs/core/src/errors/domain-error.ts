@@ -1,3 +1,5 @@
+import { IntrinsicException } from '@nestjs/common';
+
 /**
  * Typed errors. Every error a client can see has a stable code; the GraphQL layer maps each code with one
  * exhaustive switch (see graphql-errors.ts), so a new code that is not mapped fails to compile.
@@ -30,8 +32,14 @@ export interface DomainErrorOptions {
   details?: Record<string, unknown>;
 }
 
-/** A bilingual error a community worker can act on. */
-export class DomainError extends Error {
+/**
+ * A bilingual error a community worker can act on. It is an expected outcome (a refusal, a bad input, a conflict),
+ * not a fault: Nest's exception handler logs any other error thrown by a resolver or guard at error level, and skips
+ * an IntrinsicException, so a refused bad token or a mistyped ID number does not raise an alarm in the logs (and its
+ * message, which may name the offending field, is not written there). Faults are logged once, with the request id,
+ * by the access plugin.
+ */
+export class DomainError extends IntrinsicException {
   readonly field?: string;
   readonly details?: Record<string, unknown>;
 
