@@ -12,7 +12,7 @@ import { AppConfig, postgresOptions } from '@linli/core';
 import { operationCost, PURPOSE_HEADER } from '@linli/access';
 import { migrate } from '../apps/cli/src/migrate';
 import { formatSummary, MAX_RESIDENTS, seedDemoDistrict } from '../apps/cli/src/seed/demo-district.seed';
-import { CpuSplit, cpuSplit, formatSplit, sampleCpu } from './query/cpu';
+import { averageSplits, CpuSplit, cpuSplit, formatSplit, sampleCpu } from './query/cpu';
 import { formatPool, PoolSnapshot, samplePool } from './query/pool';
 import { POSTGRES_LABEL_SQL, sleep } from './support';
 
@@ -48,8 +48,10 @@ import { POSTGRES_LABEL_SQL, sleep } from './support';
  *    One response per scenario is checked first (no errors, the expected shape, the same rows on both servers).
  * 5. The verdict compares capacities: each server's best requests/s over the levels. The ratio at every level is
  *    printed beside it (see CONNECTION_LEVELS for why one level alone does not measure the access layer's cost).
- * Prints req/s, p50 / p99 latency, errors, the ratio full / baseline, the targets, the audit rows written and where
- * the CPU went. Figures only; nothing is asserted.
+ * Prints req/s, p50 / p99 latency, errors, the ratio full / baseline, the targets, the audit rows written, where
+ * the CPU went, and whether the server's JavaScript thread was running, waiting for a CPU or idle (a server can fall
+ * short by its own work per request, by being preempted on a busy machine, or by waiting on I/O with nothing to do).
+ * Figures only; nothing is asserted.
  */
 
 const BENCH_DB = 'linli_bench_query';
@@ -434,7 +436,6 @@ function mergeRounds(parts: ScenarioResult[]): ScenarioResult {
   const seconds = sum((r) => r.seconds);
   const p50s = parts.map((r) => r.p50).sort((a, b) => a - b);
   const cpus = parts.map((r) => r.cpu).filter((c): c is CpuSplit => c !== null);
-  const avgCpu = (k: keyof CpuSplit) => cpus.reduce((a, c) => a + c[k], 0) / cpus.length;
   const pools = parts.map((r) => r.pool).filter((x): x is PoolSnapshot => x !== null);
   const samples = pools.reduce((a, x) => a + x.samples, 0);
   const avgPool = (k: Exclude<keyof PoolSnapshot, 'samples'>) => (samples ? pools.reduce((a, x) => a + x[k] * x.samples, 0) / samples : 0);
@@ -443,7 +444,7 @@ function mergeRounds(parts: ScenarioResult[]): ScenarioResult {
     p50: p50s[Math.floor(p50s.length / 2)], p99: Math.max(...parts.map((r) => r.p99)), max: Math.max(...parts.map((r) => r.max)),
     errors: sum((r) => r.errors), timeouts: sum((r) => r.timeouts), non2xx: sum((r) => r.non2xx), graphqlErrors: sum((r) => r.graphqlErrors),
     misses: sum((r) => r.misses), auditRows: sum((r) => r.auditRows),
-    cpu: cpus.length ? { server: avgCpu('server'), postgres: avgCpu('postgres'), autocannon: avgCpu('autocannon'), other: avgCpu('other'), machine: avgCpu('machine') } : null,
+    cpu: averageSplits(cpus),
     pool: pools.length ? { samples, running: avgPool('running'), advisoryWait: avgPool('advisoryWait'), otherWait: avgPool('otherWait'), idleInTransaction: avgPool('idleInTransaction'), idle: avgPool('idle') } : null,
   };
 }
@@ -512,7 +513,7 @@ function report(results: ScenarioResult[], scenarios: Scenario[], machine: strin
     }),
   );
   console.log('');
-  console.log('CPU during each measurement (1.00 = one core busy; the machine has ' + cpus().length + '):');
+  console.log('CPU during each measurement (1.00 = one core busy; the machine has ' + cpus().length + '), and how the server\'s JavaScript thread spent the wall time:');
   for (const r of results) console.log(`  ${TARGET_LABEL[r.target]} / ${r.name} / ${r.connections} connections: ${formatSplit(r.cpu)}`);
   console.log('');
   console.log(`The server's PostgreSQL connections during each measurement (average of pg_stat_activity samples; pool size ${poolSize()}):`);

@@ -17,6 +17,8 @@ export interface CpuSample {
   postgres: Map<number, number>;
   /** This process, microseconds. */
   selfMicros: number;
+  /** Per worker process: its main thread's nanoseconds on a CPU and waiting for one (/proc/<pid>/schedstat). */
+  workerSched: Map<number, [number, number]>;
 }
 
 export interface CpuSplit {
@@ -25,6 +27,12 @@ export interface CpuSplit {
   autocannon: number;
   other: number;
   machine: number;
+  /**
+   * Where the server's JavaScript thread (each worker's main thread, averaged) spent the wall time: on a CPU, ready but
+   * waiting for one (preempted by PostgreSQL, autocannon or the other worker), or asleep with nothing to do (every
+   * request waiting on I/O). Null when the kernel keeps no schedstat.
+   */
+  thread: { running: number; waiting: number; idle: number } | null;
 }
 
 /** Fields of /proc/<pid>/stat after the command name (which may contain spaces): state, ppid, … */
@@ -47,17 +55,32 @@ function processTicks(pid: number): number | null {
   return fields ? ticksOf(fields) : null;
 }
 
-/** A server process and its children (the workers of an API started with API_PROCESSES > 1). */
-function serverTicks(pid: number): number | null {
-  const own = processTicks(pid);
-  if (own === null) return null;
-  let total = own;
+/** The children of a server process (the workers under the API's cluster primary), with their stat fields. */
+function childrenOf(pid: number): [number, string[]][] {
+  const out: [number, string[]][] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const fields = statFields(Number(entry));
-    if (fields && Number(fields[1]) === pid) total += ticksOf(fields);
+    if (fields && Number(fields[1]) === pid) out.push([Number(entry), fields]);
   }
-  return total;
+  return out;
+}
+
+/** A server process and its children (its workers). */
+function serverTicks(pid: number, children: [number, string[]][]): number | null {
+  const own = processTicks(pid);
+  if (own === null) return null;
+  return children.reduce((total, [, fields]) => total + ticksOf(fields), own);
+}
+
+/** A process's main thread: nanoseconds run and waited for a CPU, or null without schedstat. */
+function mainThreadSched(pid: number): [number, number] | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? [run, wait] : null;
+  } catch {
+    return null;
+  }
 }
 
 function machineBusyTicks(): number {
@@ -90,10 +113,17 @@ function postgresBackends(database: string): Map<number, number> {
 export function sampleCpu(serverPid: number | undefined, database: string): CpuSample | null {
   if (process.platform !== 'linux' || serverPid === undefined) return null;
   try {
-    const server = serverTicks(serverPid);
+    const children = childrenOf(serverPid);
+    const server = serverTicks(serverPid, children);
     if (server === null) return null;
+    // The JavaScript runs in the workers; a server without any runs it in its own process.
+    const workerSched = new Map<number, [number, number]>();
+    for (const pid of children.length ? children.map(([p]) => p) : [serverPid]) {
+      const sched = mainThreadSched(pid);
+      if (sched) workerSched.set(pid, sched);
+    }
     const usage = process.cpuUsage();
-    return { at: Date.now(), machineBusy: machineBusyTicks(), server, postgres: postgresBackends(database), selfMicros: usage.user + usage.system };
+    return { at: Date.now(), machineBusy: machineBusyTicks(), server, postgres: postgresBackends(database), selfMicros: usage.user + usage.system, workerSched };
   } catch {
     return null;
   }
@@ -110,11 +140,46 @@ export function cpuSplit(before: CpuSample | null, after: CpuSample | null): Cpu
   const postgres = cores(pgTicks);
   const autocannon = (after.selfMicros - before.selfMicros) / 1e6 / seconds;
   const machine = cores(after.machineBusy - before.machineBusy);
-  return { server, postgres, autocannon, other: Math.max(0, machine - server - postgres - autocannon), machine };
+  return { server, postgres, autocannon, other: Math.max(0, machine - server - postgres - autocannon), machine, thread: threadSplit(before, after, seconds) };
+}
+
+/** The workers' main threads' time split (workers present at both samples only). */
+function threadSplit(before: CpuSample, after: CpuSample, seconds: number): CpuSplit['thread'] {
+  let run = 0;
+  let wait = 0;
+  let threads = 0;
+  for (const [pid, [runAfter, waitAfter]] of after.workerSched) {
+    const start = before.workerSched.get(pid);
+    if (!start) continue;
+    run += runAfter - start[0];
+    wait += waitAfter - start[1];
+    threads += 1;
+  }
+  if (threads === 0) return null;
+  const wall = seconds * 1e9 * threads;
+  const running = run / wall;
+  const waiting = wait / wall;
+  return { running, waiting, idle: Math.max(0, 1 - running - waiting) };
+}
+
+/** The average of several splits (the rounds of one measurement). */
+export function averageSplits(splits: CpuSplit[]): CpuSplit | null {
+  if (splits.length === 0) return null;
+  const avg = (f: (s: CpuSplit) => number) => splits.reduce((a, s) => a + f(s), 0) / splits.length;
+  const threads = splits.map((s) => s.thread).filter((t): t is NonNullable<CpuSplit['thread']> => t !== null);
+  const avgThread = (k: 'running' | 'waiting' | 'idle') => threads.reduce((a, t) => a + t[k], 0) / threads.length;
+  return {
+    server: avg((s) => s.server), postgres: avg((s) => s.postgres), autocannon: avg((s) => s.autocannon), other: avg((s) => s.other), machine: avg((s) => s.machine),
+    thread: threads.length ? { running: avgThread('running'), waiting: avgThread('waiting'), idle: avgThread('idle') } : null,
+  };
 }
 
 export function formatSplit(split: CpuSplit | null): string {
   if (!split) return 'n/a';
   const f = (v: number) => v.toFixed(2);
-  return `server ${f(split.server)} + postgres ${f(split.postgres)} + autocannon ${f(split.autocannon)} + other ${f(split.other)} = ${f(split.machine)} cores`;
+  const pct = (v: number) => `${Math.round(v * 100)} %`;
+  const thread = split.thread
+    ? `; server's JavaScript thread running ${pct(split.thread.running)}, waiting for a CPU ${pct(split.thread.waiting)}, idle ${pct(split.thread.idle)}`
+    : '';
+  return `server ${f(split.server)} + postgres ${f(split.postgres)} + autocannon ${f(split.autocannon)} + other ${f(split.other)} = ${f(split.machine)} cores${thread}`;
 }
