@@ -42,6 +42,21 @@ describe('sync hub end to end', () => {
     expect(s.appliedVersion).toBe(r.version + 2);
   });
 
+  it('the relay listens again after its PostgreSQL connection is lost, and records keep arriving', async () => {
+    const name = `linli-outbox-${process.pid}`; // the worker runs in this process
+    const backends = async (): Promise<number[]> =>
+      (await h.api.db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [name])).map((x: { pid: number }) => x.pid);
+    const [old] = await backends();
+    expect(old).toBeDefined();
+    await h.api.db.query(`SELECT pg_terminate_backend($1)`, [old]);
+    await eventually(async () => {
+      const now = await backends();
+      return now.length === 1 && now[0] !== old;
+    }, 10_000, 'a new outbox listener connection');
+    const r = await floating();
+    await eventually(() => atPolice(r.idNumber), 15_000, 'record at ga-ldrk after the listener reconnected');
+  });
+
   it('an older version arriving after a newer one is skipped and recorded, never sent over it', async () => {
     const r = await floating();
     await eventually(() => atPolice(r.idNumber));

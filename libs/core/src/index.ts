@@ -4,6 +4,7 @@ export * from './database/database.module';
 export * from './database/postgres-options';
 export * from './database/query-counter';
 export * from './database/prepared';
+export * from './database/pg-listener';
 export * from './errors/domain-error';
 export * from './errors/graphql-errors';
 export * from './context/request-context';

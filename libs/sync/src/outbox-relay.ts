@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Logger } from 'pino';
+import { PgListener } from '@linli/core';
 import { OUTBOX_CHANNEL } from '@linli/registry';
 import { DeliverJob, deliverJobOf, enqueueDeliveries } from './jobs/sync-jobs';
 import { loadViews } from './mapping/record-view';
@@ -27,7 +27,7 @@ interface OutboxRow {
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
-  private listener: Client | null = null;
+  private readonly listener: PgListener;
   private running = false;
   private again = false;
   private stopped = false;
@@ -39,23 +39,31 @@ export class OutboxRelay {
     private readonly logger: Logger,
     private readonly metrics: SyncMetrics,
     private readonly intervalMs: number,
-    private readonly databaseUrl: string,
-  ) {}
+    databaseUrl: string,
+  ) {
+    // Woken by every committed outbox event; polling (intervalMs) covers the time the listener is reconnecting, and
+    // each gap is caught up at once.
+    this.listener = new PgListener({
+      url: databaseUrl, channel: OUTBOX_CHANNEL, applicationName: `linli-outbox-${process.pid}`, what: 'outbox listener', logger,
+      onNotify: () => this.kick(), onGap: () => this.kick(),
+    });
+  }
 
   async start(): Promise<void> {
-    this.listener = new Client({ connectionString: this.databaseUrl });
-    this.listener.on('error', (err) => this.logger.warn({ err: err.message }, 'outbox listener lost its connection; polling continues'));
-    await this.listener.connect();
-    await this.listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.listener.on('notification', () => this.kick());
+    this.stopped = false;
+    await this.listener.start(); // kicks the relay once LISTEN is in effect
     this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.kick();
+  }
+
+  /** Whether LISTEN is in effect (otherwise the relay runs on its polling interval alone). */
+  get listening(): boolean {
+    return this.listener.listening;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.listener?.end().catch(() => undefined);
+    await this.listener.stop();
     while (this.running) await new Promise((r) => setTimeout(r, 20));
   }
 
