@@ -55,11 +55,6 @@ export class OutboxRelay {
     this.timer = setInterval(() => this.kick(), this.intervalMs);
   }
 
-  /** Whether LISTEN is in effect (otherwise the relay runs on its polling interval alone). */
-  get listening(): boolean {
-    return this.listener.listening;
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
