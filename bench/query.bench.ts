@@ -153,6 +153,8 @@ interface ScenarioResult {
   auditRows: number;
   /** Seconds measured (the rounds together). */
   seconds: number;
+  /** Requests/s of each round, in order (rounds alternate between the servers, so round i of each forms a pair). */
+  roundRates: number[];
   cpu: CpuSplit | null;
   /** The server's database connections during the measurement (pg_stat_activity). */
   pool: PoolSnapshot | null;
@@ -423,7 +425,7 @@ async function measureOnce(
   return {
     target, scenario: scenario.key, name: scenario.name, connections, requestsPerSecond: total / seconds, p50: result.latency.p50, p99: result.latency.p99,
     max: result.latency.max, total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
-    ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter), pool: poolSnapshot, seconds,
+    ...counters, auditRows, cpu: cpuSplit(cpuBefore, cpuAfter), pool: poolSnapshot, seconds, roundRates: [total / seconds],
   };
 }
 
@@ -443,7 +445,7 @@ function mergeRounds(parts: ScenarioResult[]): ScenarioResult {
     ...parts[0], seconds, total: sum((r) => r.total), requestsPerSecond: sum((r) => r.total) / seconds,
     p50: p50s[Math.floor(p50s.length / 2)], p99: Math.max(...parts.map((r) => r.p99)), max: Math.max(...parts.map((r) => r.max)),
     errors: sum((r) => r.errors), timeouts: sum((r) => r.timeouts), non2xx: sum((r) => r.non2xx), graphqlErrors: sum((r) => r.graphqlErrors),
-    misses: sum((r) => r.misses), auditRows: sum((r) => r.auditRows),
+    misses: sum((r) => r.misses), auditRows: sum((r) => r.auditRows), roundRates: parts.flatMap((r) => r.roundRates),
     cpu: averageSplits(cpus),
     pool: pools.length ? { samples, running: avgPool('running'), advisoryWait: avgPool('advisoryWait'), otherWait: avgPool('otherWait'), idleInTransaction: avgPool('idleInTransaction'), idle: avgPool('idle') } : null,
   };
@@ -467,6 +469,16 @@ function levelsOf(results: ScenarioResult[], target: TargetKey, scenario: Scenar
 /** A server's best level for a scenario: its capacity, the most requests/s it answered over the connection levels. */
 function capacity(results: ScenarioResult[], target: TargetKey, scenario: ScenarioKey): ScenarioResult | undefined {
   return levelsOf(results, target, scenario).reduce<ScenarioResult | undefined>((best, r) => (!best || r.requestsPerSecond > best.requestsPerSecond ? r : best), undefined);
+}
+
+/** The ratio of each alternating pair of rounds: median and range, e.g. `0.76× (0.70–0.82×, 8 pairs)`. */
+function pairedRatios(baseline: ScenarioResult | undefined, full: ScenarioResult | undefined): string {
+  if (!baseline || !full) return 'n/a';
+  const ratios = full.roundRates.map((f, i) => f / (baseline.roundRates[i] ?? NaN)).filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (ratios.length === 0) return 'n/a';
+  const mid = ratios.length / 2;
+  const median = ratios.length % 2 ? ratios[Math.floor(mid)] : (ratios[mid - 1] + ratios[mid]) / 2;
+  return `${median.toFixed(2)}× (${ratios[0].toFixed(2)}–${ratios[ratios.length - 1].toFixed(2)}×, ${ratios.length} pair${ratios.length === 1 ? '' : 's'})`;
 }
 
 function report(results: ScenarioResult[], scenarios: Scenario[], machine: string, setup: string[], audit: { before: number; after: number } | null, cost: Partial<Record<ScenarioKey, number>>): void {
@@ -496,6 +508,16 @@ function report(results: ScenarioResult[], scenarios: Scenario[], machine: strin
     })]),
   );
   console.log('  (each cell: baseline req/s / full req/s: full / baseline)');
+  console.log('');
+  // On a shared VM one run's ratio moves by several percent; the spread of the paired rounds shows by how much.
+  console.log('full / baseline round by round (each full round over the baseline round just before it):');
+  table(
+    ['scenario', ...levels.map((c) => `${c} connections`)],
+    scenarios.map((s) => [s.name, ...levels.map((c) => {
+      const at = (t: TargetKey) => levelsOf(results, t, s.key).find((r) => r.connections === c);
+      return pairedRatios(at('baseline'), at('full'));
+    })]),
+  );
   console.log('');
   console.log(`verdict on capacity: each server's best requests/s over ${levels.join(', ')} connections`);
   table(
