@@ -497,27 +497,21 @@ function report(results: ScenarioResult[], scenarios: Scenario[], machine: strin
   const levels = [...new Set(results.map((r) => r.connections))];
   const ratioOf = (b: ScenarioResult | undefined, f: ScenarioResult | undefined) => (b && f && b.requestsPerSecond > 0 ? f.requestsPerSecond / b.requestsPerSecond : undefined);
   const times = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(2)}×`);
-  console.log('full / baseline at each level of connections:');
-  table(
+  // A table of scenarios × levels, each cell from the two servers' results at that level.
+  const perLevel = (cell: (b: ScenarioResult | undefined, f: ScenarioResult | undefined) => string) => table(
     ['scenario', ...levels.map((c) => `${c} connections`)],
     scenarios.map((s) => [s.name, ...levels.map((c) => {
       const at = (t: TargetKey) => levelsOf(results, t, s.key).find((r) => r.connections === c);
-      const b = at('baseline');
-      const f = at('full');
-      return `${b ? b.requestsPerSecond.toFixed(0) : 'n/a'} / ${f ? f.requestsPerSecond.toFixed(0) : 'n/a'}: ${times(ratioOf(b, f))}`;
+      return cell(at('baseline'), at('full'));
     })]),
   );
+  console.log('full / baseline at each level of connections:');
+  perLevel((b, f) => `${b ? b.requestsPerSecond.toFixed(0) : 'n/a'} / ${f ? f.requestsPerSecond.toFixed(0) : 'n/a'}: ${times(ratioOf(b, f))}`);
   console.log('  (each cell: baseline req/s / full req/s: full / baseline)');
   console.log('');
   // On a shared VM one run's ratio moves by several percent; the spread of the paired rounds shows by how much.
   console.log('full / baseline round by round (each full round over the baseline round just before it):');
-  table(
-    ['scenario', ...levels.map((c) => `${c} connections`)],
-    scenarios.map((s) => [s.name, ...levels.map((c) => {
-      const at = (t: TargetKey) => levelsOf(results, t, s.key).find((r) => r.connections === c);
-      return pairedRatios(at('baseline'), at('full'));
-    })]),
-  );
+  perLevel(pairedRatios);
   console.log('');
   console.log(`verdict on capacity: each server's best requests/s over ${levels.join(', ')} connections`);
   table(

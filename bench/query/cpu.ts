@@ -35,11 +35,12 @@ export interface CpuSplit {
   thread: { running: number; waiting: number; idle: number } | null;
 }
 
-/** Fields of /proc/<pid>/stat after the command name (which may contain spaces): state, ppid, … */
-function statFields(pid: number): string[] | null {
+/** A /proc/<pid>/stat line: the command name, and the fields after it (which may contain spaces): state, ppid, … */
+function readStat(pid: number): { comm: string; fields: string[] } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const close = stat.lastIndexOf(')');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
   } catch {
     return null;
   }
@@ -50,27 +51,35 @@ function ticksOf(fields: string[]): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function processTicks(pid: number): number | null {
-  const fields = statFields(pid);
-  return fields ? ticksOf(fields) : null;
-}
-
-/** The children of a server process (the workers under the API's cluster primary), with their stat fields. */
-function childrenOf(pid: number): [number, string[]][] {
-  const out: [number, string[]][] = [];
+/**
+ * One walk of /proc: the server's own ticks, its children (the workers under the API's cluster primary) and the
+ * PostgreSQL backends connected to `database` (their command line reads `postgres: … <user> <database> <host>`).
+ */
+function scanProcesses(serverPid: number, database: string): { server: number; workers: number[]; postgres: Map<number, number> } | null {
+  const own = readStat(serverPid);
+  if (!own) return null;
+  let server = ticksOf(own.fields);
+  const workers: number[] = [];
+  const postgres = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const fields = statFields(Number(entry));
-    if (fields && Number(fields[1]) === pid) out.push([Number(entry), fields]);
+    const pid = Number(entry);
+    const stat = readStat(pid);
+    if (!stat) continue;
+    if (Number(stat.fields[1]) === serverPid) {
+      server += ticksOf(stat.fields);
+      workers.push(pid);
+    } else if (stat.comm === 'postgres') {
+      let cmdline: string;
+      try {
+        cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        continue;
+      }
+      if (cmdline.startsWith('postgres:') && cmdline.includes(` ${database} `)) postgres.set(pid, ticksOf(stat.fields));
+    }
   }
-  return out;
-}
-
-/** A server process and its children (its workers). */
-function serverTicks(pid: number, children: [number, string[]][]): number | null {
-  const own = processTicks(pid);
-  if (own === null) return null;
-  return children.reduce((total, [, fields]) => total + ticksOf(fields), own);
+  return { server, workers, postgres };
 }
 
 /** A process's main thread: nanoseconds run and waited for a CPU, or null without schedstat. */
@@ -92,38 +101,19 @@ function machineBusyTicks(): number {
   return total - idle;
 }
 
-/** PostgreSQL backends connected to `database` (their command line reads `postgres: … <user> <database> <host>`). */
-function postgresBackends(database: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      continue;
-    }
-    if (!cmdline.startsWith('postgres:') || !cmdline.includes(` ${database} `)) continue;
-    const ticks = processTicks(Number(entry));
-    if (ticks !== null) out.set(Number(entry), ticks);
-  }
-  return out;
-}
-
 export function sampleCpu(serverPid: number | undefined, database: string): CpuSample | null {
   if (process.platform !== 'linux' || serverPid === undefined) return null;
   try {
-    const children = childrenOf(serverPid);
-    const server = serverTicks(serverPid, children);
-    if (server === null) return null;
+    const scan = scanProcesses(serverPid, database);
+    if (!scan) return null;
     // The JavaScript runs in the workers; a server without any runs it in its own process.
     const workerSched = new Map<number, [number, number]>();
-    for (const pid of children.length ? children.map(([p]) => p) : [serverPid]) {
+    for (const pid of scan.workers.length ? scan.workers : [serverPid]) {
       const sched = mainThreadSched(pid);
       if (sched) workerSched.set(pid, sched);
     }
     const usage = process.cpuUsage();
-    return { at: Date.now(), machineBusy: machineBusyTicks(), server, postgres: postgresBackends(database), selfMicros: usage.user + usage.system, workerSched };
+    return { at: Date.now(), machineBusy: machineBusyTicks(), server: scan.server, postgres: scan.postgres, selfMicros: usage.user + usage.system, workerSched };
   } catch {
     return null;
   }

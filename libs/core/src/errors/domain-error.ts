@@ -1,5 +1,3 @@
-import { IntrinsicException } from '@nestjs/common';
-
 /**
  * Typed errors. Every error a client can see has a stable code; the GraphQL layer maps each code with one
  * exhaustive switch (see graphql-errors.ts), so a new code that is not mapped fails to compile.
@@ -33,13 +31,10 @@ export interface DomainErrorOptions {
 }
 
 /**
- * A bilingual error a community worker can act on. It is an expected outcome (a refusal, a bad input, a conflict),
- * not a fault: Nest's exception handler logs any other error thrown by a resolver or guard at error level, and skips
- * an IntrinsicException, so a refused bad token or a mistyped ID number does not raise an alarm in the logs (and its
- * message, which may name the offending field, is not written there). Faults are logged once, with the request id,
- * by the access plugin.
+ * A bilingual error a community worker can act on: an expected outcome (a refusal, a bad input, a conflict), not a
+ * fault, so the access plugin does not log it (apps/api's GraphQLFaultsFilter keeps Nest from logging it either).
  */
-export class DomainError extends IntrinsicException {
+export class DomainError extends Error {
   readonly field?: string;
   readonly details?: Record<string, unknown>;
 
