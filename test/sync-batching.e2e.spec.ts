@@ -39,9 +39,10 @@ describe('sync delivery batches', () => {
   const latestEvent = async (id: string) => Number((await h.api.db.query(`SELECT max(id)::text AS id FROM outbox_event WHERE aggregate_id = $1`, [id]))[0].id);
   const relayed = (ids: string[]) => eventually(async () => (await h.api.db.query(
     `SELECT 1 FROM outbox_event WHERE aggregate_id = ANY($1::uuid[]) AND relayed_at IS NULL`, [ids])).length === 0, 10_000, 'relayed');
+  // Read again once completed: a job read just before it completed has no return value yet.
   const finished = (jobId: string) => eventually(async () => {
     const job: Job | undefined = await queue().getJob(jobId);
-    return job && (await job.isCompleted()) ? job : undefined;
+    return job && (await job.isCompleted()) ? queue().getJob(jobId) : undefined;
   }, 20_000, `job ${jobId} completed`);
 
   it('a backlog goes out in batches: each record once, in its newest version; a second job of a record in the same batch is skipped', async () => {
